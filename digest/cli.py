@@ -1,0 +1,247 @@
+"""The ``digest`` command line.
+
+Thin: each command parses its options, calls the application, and prints.
+Errors become one line on stderr and an exit code here, and only here
+(``-v`` shows the traceback as well).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from . import __version__
+from .config import Settings, load, parse_duration
+from .errors import ConfigError, DigestError
+
+log = logging.getLogger("digest")
+
+EPILOG = (
+    "The config file is --config PATH, else $DIGEST_CONFIG, else ./config.toml. "
+    "Run `digest COMMAND --help` for a command's options."
+)
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="the configuration file (default: $DIGEST_CONFIG, else ./config.toml)",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="say more (-v: details and tracebacks, -vv: debug logging)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="digest",
+        description="Self-hosted email newsletter digests: gather articles from feeds, pages "
+        "and folders, and mail each subscriber what is new to them.",
+        epilog=EPILOG,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=summary, description=description, parents=[common], epilog=EPILOG
+        )
+
+    init = command(
+        "init",
+        "write a commented config.toml and a template folder into DIR",
+        "Write a commented config.toml (the working default, with the bundled sample "
+        "articles copied next to it) and an empty folder for template overrides into DIR.",
+    )
+    init.add_argument("directory", metavar="DIR", type=Path, help="where to write (created if missing)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing config.toml")
+
+    command(
+        "check",
+        "validate the config, open and migrate the database, and test the SMTP server",
+        "Validate the configuration, open the database and apply pending migrations, check "
+        "that folder sources exist, and report whether the SMTP server answers. "
+        "Exits 0 only if everything is well.",
+    )
+
+    fetch = command(
+        "fetch",
+        "gather new articles from the sources now",
+        "Fetch every source now (concurrently), extract and store new and updated articles, "
+        "then print a table per source. Sources that failed recently wait out their backoff "
+        "unless named with --source or --force is given. Exits 0 when at least one source "
+        "succeeded, 1 when all failed.",
+    )
+    fetch.add_argument(
+        "--source",
+        dest="sources",
+        action="append",
+        metavar="NAME",
+        help="fetch only this source (repeatable); implies --force for it",
+    )
+    fetch.add_argument(
+        "--force", action="store_true", help="fetch even sources that are backing off or disabled"
+    )
+
+    articles = command(
+        "articles",
+        "list stored articles",
+        "List stored articles, newest first.",
+    )
+    articles.add_argument(
+        "--since",
+        metavar="DURATION",
+        help='only articles gathered within this long, e.g. "90m", "24h", "7d"',
+    )
+    articles.add_argument("--section", metavar="NAME", help="only articles of this section")
+    articles.add_argument(
+        "--source", dest="sources", action="append", metavar="NAME", help="only this source (repeatable)"
+    )
+    articles.add_argument("--limit", type=int, metavar="N", help="at most N articles")
+    articles.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load(getattr(args, "config", None))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- commands -------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .setup import write_starter
+
+    written = write_starter(args.directory, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: cd {args.directory} && digest check && digest fetch")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .checks import run_checks
+
+    settings = _settings(args)
+    ok = True
+    for result in run_checks(settings):
+        mark = "ok" if result.ok else "FAIL"
+        print(f"{mark:>4}  {result.name}: {result.detail}")
+        ok = ok and result.ok
+    return 0 if ok else 1
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from .gather import gather_sources
+    from .report import FetchProgress, fetch_table
+    from .store import Store
+
+    settings = _settings(args)
+    names = args.sources
+    if names:
+        known = {source.name for source in settings.sources}
+        for name in names:
+            if name not in known:
+                choices = ", ".join(sorted(known)) or "none configured"
+                raise ConfigError(f"{settings.path.name}: no source named {name!r} (sources: {choices})")
+    with Store(settings.storage.url) as store:
+        count = len(names or settings.sources)
+        with FetchProgress(count) as progress:
+            reports = asyncio.run(
+                gather_sources(
+                    store,
+                    settings,
+                    names=names,
+                    force=args.force or bool(names),
+                    on_report=progress.update,
+                )
+            )
+    fetch_table(reports)
+    failed = any(r.status in {"error", "gone"} for r in reports)
+    return 1 if failed and not any(r.succeeded for r in reports) else 0
+
+
+def cmd_articles(args: argparse.Namespace) -> int:
+    from .report import articles_json, articles_table
+    from .store import Store
+
+    settings = _settings(args)
+    since = None
+    if args.since:
+        try:
+            since = _now() - timedelta(seconds=parse_duration(args.since))
+        except ValueError as exc:
+            raise ConfigError(f"--since: {exc}") from exc
+    if args.section and args.section not in {s.name for s in settings.sections}:
+        names = ", ".join(s.name for s in settings.sections)
+        raise ConfigError(f"--section: unknown section {args.section!r} (sections: {names})")
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit: expected a positive number, got {args.limit}")
+    with Store(settings.storage.url) as store:
+        rows = store.articles(since=since, section=args.section, sources=args.sources, limit=args.limit)
+    if args.json:
+        print(articles_json(rows))
+    else:
+        articles_table(rows)
+    return 0
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "check": cmd_check,
+    "fetch": cmd_fetch,
+    "articles": cmd_articles,
+}
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbosity < 2:
+        for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+            logging.getLogger(noisy).setLevel(logging.WARNING if verbosity else logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    verbosity = getattr(args, "verbose", 0) or 0
+    _configure_logging(verbosity)
+    try:
+        return COMMANDS[args.command](args)
+    except DigestError as exc:
+        if verbosity:
+            log.exception("%s", exc)
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit codes
+        if verbosity:
+            log.exception("unexpected error")
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)",
+            file=sys.stderr,
+        )
+        return 1

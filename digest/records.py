@@ -1,0 +1,77 @@
+"""Plain data passed between the stages: what gathering found, what the store holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleData:
+    """One article as gathered, ready to be stored (all text already cleaned)."""
+
+    key: str  # sha256 hex of the identity (guid, else canonical URL, else content)
+    guid: str | None
+    url: str
+    title: str
+    author: str
+    description: str
+    text: str
+    html: str
+    image_url: str
+    language: str
+    published_at: datetime
+    date_note: str | None  # None, "missing", "invalid" or "future"
+    full_text: bool  # True when ``text`` is the article's whole text, not a teaser
+    content_hash: str
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """A source as the store knows it: where it is fetched now and how that went."""
+
+    id: int
+    name: str
+    config_url: str
+    url: str
+    kind: str
+    section: str
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    last_status: str
+    last_http_status: int | None
+    last_error: str | None
+    failures: int
+    next_fetch_at: datetime | None
+    last_fetched_at: datetime | None
+    last_success_at: datetime | None
+    articles: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article as listed by ``digest articles``."""
+
+    id: int
+    source: str
+    section: str
+    title: str
+    url: str
+    author: str
+    published: datetime
+    date_note: str | None
+    fetched: datetime
+    words: int
+    full_text: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    new: int = 0
+    updated: int = 0

@@ -1,0 +1,381 @@
+"""The database: open it, migrate it, and read and write sources and articles.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on;
+``postgresql://`` URLs use psycopg 3.  Migrations (Alembic, shipped inside the
+package) are applied when the store opens; on PostgreSQL an advisory lock makes
+concurrent starts of several processes safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import SourceSettings
+from .errors import StorageError
+from .models import Article, Source
+from .records import ArticleData, SaveResult, SourceState, StoredArticle
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = 0x6469_6765_7374  # "digest": the PostgreSQL advisory lock key
+
+
+def engine_url(url: str) -> str:
+    """Map a configured URL onto the driver digest ships (psycopg 3 for PostgreSQL)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as given
+        return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    real = engine_url(url)
+    if real.startswith("sqlite"):
+        path = make_url(real).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(real, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(real, pool_pre_ping=True)
+
+
+@cache
+def _head_revision() -> str:
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def _alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine) -> bool:
+    """Bring the schema up to date; return True when a migration ran."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            connection.commit()
+        try:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == _head_revision():
+                return False
+            cfg = _alembic_config()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+            connection.commit()
+            return True
+        finally:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK}
+                )
+                connection.commit()
+
+
+def _state(source: Source, articles: int = 0) -> SourceState:
+    return SourceState(
+        id=source.id,
+        name=source.name,
+        config_url=source.config_url,
+        url=source.url,
+        kind=source.kind,
+        section=source.section,
+        enabled=source.enabled,
+        etag=source.etag,
+        last_modified=source.last_modified,
+        last_status=source.last_status,
+        last_http_status=source.last_http_status,
+        last_error=source.last_error,
+        failures=source.failures,
+        next_fetch_at=source.next_fetch_at,
+        last_fetched_at=source.last_fetched_at,
+        last_success_at=source.last_success_at,
+        articles=articles,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRecord:
+    """What one fetch of a source found, to be written to its row."""
+
+    status: str  # ok, not_modified, error, gone
+    at: datetime
+    url: str | None = None  # a new URL to fetch from now on (permanent redirect, feed found)
+    kind: str | None = None  # the detected kind, once known
+    etag: str | None = None
+    last_modified: str | None = None
+    http_status: int | None = None
+    error: str | None = None
+    next_fetch_at: datetime | None = None
+
+
+class Store:
+    """The application's database."""
+
+    def __init__(self, url: str, *, apply_migrations: bool = True) -> None:
+        self.url = url
+        try:
+            self.engine = create_db_engine(url)
+            if apply_migrations:
+                self.migrated = migrate(self.engine)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StorageError(
+                f"{display_url(url)}: cannot open the database: {reason} "
+                "(is the server running and the URL in [storage] url right? try `digest check`)"
+            ) from exc
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # -- sources -----------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[SourceSettings], *, now: datetime) -> None:
+        """Create or update a row for every configured source.
+
+        A source whose configured URL changed starts afresh (no validators, no
+        backoff, enabled again); one that only moved section keeps its state.
+        Rows of sources no longer configured are kept, with their articles.
+        """
+        with self.session() as session:
+            rows = {row.name: row for row in session.scalars(select(Source))}
+            for src in sources:
+                row = rows.get(src.name)
+                if row is None:
+                    session.add(
+                        Source(
+                            name=src.name,
+                            config_url=src.url,
+                            url=src.url,
+                            kind=src.kind,
+                            section=src.section,
+                            enabled=True,
+                            last_status="new",
+                            failures=0,
+                            created_at=now,
+                        )
+                    )
+                    continue
+                row.section = src.section
+                if row.config_url != src.url or (src.kind != "auto" and row.kind != src.kind):
+                    row.config_url = row.url = src.url
+                    row.kind = src.kind
+                    row.etag = row.last_modified = None
+                    row.enabled = True
+                    row.failures = 0
+                    row.next_fetch_at = None
+                    row.last_status = "new"
+                    row.last_error = None
+
+    def sources(self, names: Iterable[str] | None = None) -> list[SourceState]:
+        with self.session() as session:
+            counts = dict(
+                session.execute(
+                    select(Article.source_id, func.count()).group_by(Article.source_id)
+                ).all()
+            )
+            query = select(Source).order_by(Source.id)
+            if names is not None:
+                query = query.where(Source.name.in_(list(names)))
+            return [_state(row, counts.get(row.id, 0)) for row in session.scalars(query)]
+
+    def record_fetch(self, source_id: int, record: FetchRecord) -> None:
+        with self.session() as session:
+            row = session.get_one(Source, source_id)
+            row.last_fetched_at = record.at
+            row.last_status = record.status
+            row.last_http_status = record.http_status
+            if record.url:
+                row.url = record.url
+            if record.kind:
+                row.kind = record.kind
+            if record.status in {"ok", "not_modified"}:
+                row.last_error = None
+                row.failures = 0
+                row.last_success_at = record.at
+                row.next_fetch_at = None
+                if record.status == "ok":
+                    row.etag = record.etag
+                    row.last_modified = record.last_modified
+            else:
+                row.last_error = record.error
+                row.failures += 1
+                row.next_fetch_at = record.next_fetch_at
+                if record.status == "gone":
+                    row.enabled = False
+
+    # -- articles ----------------------------------------------------------
+
+    def known(self, source_id: int, keys: Iterable[str]) -> dict[str, tuple[str, bool]]:
+        """Map each key already stored for the source to (content hash, full text?)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, tuple[str, bool]] = {}
+        with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = select(Article.key, Article.content_hash, Article.full_text).where(
+                    Article.source_id == source_id, Article.key.in_(chunk)
+                )
+                for key, content_hash, full_text in session.execute(query):
+                    found[key] = (content_hash, full_text)
+        return found
+
+    def save_articles(
+        self, source_id: int, items: Sequence[ArticleData], *, now: datetime
+    ) -> SaveResult:
+        """Insert new articles and update changed ones in place; return the counts."""
+        unique = list({item.key: item for item in items}.values())
+        new = updated = 0
+        with self.session() as session:
+            existing: dict[str, Article] = {}
+            keys = [item.key for item in unique]
+            for start in range(0, len(keys), 500):
+                query = select(Article).where(
+                    Article.source_id == source_id, Article.key.in_(keys[start : start + 500])
+                )
+                existing.update((row.key, row) for row in session.scalars(query))
+            for item in unique:
+                row = existing.get(item.key)
+                if row is None:
+                    session.add(_new_article(source_id, item, now))
+                    new += 1
+                elif row.content_hash != item.content_hash:
+                    _update_article(row, item, now)
+                    updated += 1
+        return SaveResult(new=new, updated=updated)
+
+    def articles(
+        self,
+        *,
+        since: datetime | None = None,
+        section: str | None = None,
+        sources: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[StoredArticle]:
+        """Stored articles, newest first, optionally only those fetched since *since*."""
+        query = (
+            select(Article, Source.name, Source.section)
+            .join(Source, Article.source_id == Source.id)
+            .order_by(Article.published_at.desc(), Article.id.desc())
+        )
+        if since is not None:
+            query = query.where(Article.fetched_at >= since)
+        if section is not None:
+            query = query.where(Source.section == section)
+        if sources is not None:
+            query = query.where(Source.name.in_(list(sources)))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.session() as session:
+            return [
+                StoredArticle(
+                    id=article.id,
+                    source=source_name,
+                    section=section_name,
+                    title=article.title,
+                    url=article.url,
+                    author=article.author,
+                    published=article.published_at,
+                    date_note=article.date_note,
+                    fetched=article.fetched_at,
+                    words=article.words,
+                    full_text=article.full_text,
+                    text=article.text,
+                )
+                for article, source_name, section_name in session.execute(query)
+            ]
+
+
+def _new_article(source_id: int, item: ArticleData, now: datetime) -> Article:
+    return Article(
+        source_id=source_id,
+        key=item.key,
+        guid=item.guid,
+        url=item.url,
+        title=item.title,
+        author=item.author,
+        description=item.description,
+        text=item.text,
+        html=item.html,
+        image_url=item.image_url,
+        language=item.language,
+        words=item.words,
+        full_text=item.full_text,
+        published_at=item.published_at,
+        date_note=item.date_note,
+        fetched_at=now,
+        updated_at=now,
+        content_hash=item.content_hash,
+    )
+
+
+def _update_article(row: Article, item: ArticleData, now: datetime) -> None:
+    """Apply a changed entry to its stored row, keeping what the update lacks.
+
+    A teaser-only update does not throw away full text fetched earlier, and a
+    date the source never gave stays the one first recorded.
+    """
+    row.title = item.title or row.title
+    row.author = item.author or row.author
+    row.description = item.description or row.description
+    row.url = item.url or row.url
+    row.image_url = item.image_url or row.image_url
+    row.language = item.language or row.language
+    if item.full_text or not row.full_text:
+        row.text = item.text
+        row.html = item.html
+        row.words = item.words
+        row.full_text = item.full_text
+    if item.date_note is None:
+        row.published_at = item.published_at
+        row.date_note = None
+    row.content_hash = item.content_hash
+    row.updated_at = now
