@@ -1,0 +1,136 @@
+"""Configuration: validated once, with one-line errors that name file, key and expectation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.config import ConfigError, load, parse, parse_duration
+
+BASE = """
+[newsletter]
+title = "T"
+[[sections]]
+name = "World"
+[[sections]]
+name = "Tech"
+"""
+
+
+def parse_text(extra: str, tmp_path: Path, base: str = BASE):
+    path = tmp_path / "config.toml"
+    return parse(base + extra, path=path)
+
+
+def error_of(extra: str, tmp_path: Path, base: str = BASE) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_text(extra, tmp_path, base)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("config.toml: ")
+    return message
+
+
+def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
+    settings = parse_text("", tmp_path)
+    assert settings.newsletter.send_at == "07:00"
+    assert settings.newsletter.frequency == "daily"
+    assert settings.smtp.security == "none"
+    assert settings.fetch.max_redirects == 5
+    assert settings.storage.url == f"sqlite:///{tmp_path.resolve() / 'digest.db'}"
+    assert [s.name for s in settings.sections] == ["World", "Tech"]
+    assert str(settings.newsletter.sender) == "Digest <digest@localhost>"
+
+
+def test_bad_source_url_names_the_source_index(tmp_path: Path) -> None:
+    extra = """
+[[sources]]
+name = "a"
+url = "https://example.org/feed"
+[[sources]]
+name = "b"
+url = "ftp://x"
+"""
+    assert error_of(extra, tmp_path) == (
+        'config.toml: sources[2].url: expected an http(s) URL or a folder path, got "ftp://x"'
+    )
+
+
+def test_folder_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    settings = parse_text('[[sources]]\nname = "f"\nurl = "articles"\n', tmp_path)
+    [source] = settings.sources
+    assert (source.kind, source.url) == ("folder", str(tmp_path.resolve() / "articles"))
+    assert source.section == "World"  # the first section by default
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            '[[sources]]\nname = "x"\nurl = "http://a/"\n[[sources]]\nname = "x"\nurl = "http://b/"',
+            'sources[2].name: two sources are named "x"',
+        ),
+        (
+            '[[sources]]\nname = "x"\nurl = "http://a/"\nsection = "Sport"',
+            'sources[1].section: unknown section "Sport" (sections are: "World", "Tech")',
+        ),
+        ('[smtp]\nhots = "x"', "smtp.hots: unknown key"),
+        ('[smtp]\nport = "25"', 'smtp.port: expected a positive whole number, got "25"'),
+        ("[smtp]\nport = 70000", "smtp.port: expected a whole number from 1 to 65535, got 70000"),
+        ('[smtp]\nsecurity = "tls"\nport = 587', "smtp.security: \"tls\" (implicit TLS) with port 587"),
+        ('[smtp]\nsecurity = "ssl"', 'smtp.security: expected one of "none", "starttls", "tls"'),
+        ('[newsletter]\ntimezone = "Mars/Olympus"', "newsletter.timezone: expected an IANA time zone"),
+        ('[newsletter]\nsend_at = "7am"', 'newsletter.send_at: expected a 24-hour time "HH:MM"'),
+        ('[newsletter]\nsender = "not an address"', "newsletter.sender: expected an address"),
+        ('[newsletter]\nfrequency = "hourly"', 'newsletter.frequency: expected one of "daily", "weekly"'),
+        ('[storage]\nurl = "mysql://x"', 'storage.url: expected "sqlite:///PATH" or "postgresql://'),
+        ("[fetch]\nmax_redirects = 9", "fetch.max_redirects: expected a whole number from 0 to 5"),
+        ("[fetch]\ntimeout = 0", "fetch.timeout: expected a number of seconds greater than 0"),
+        ("[fetch]\nretry_base = 100\nretry_max = 10", "fetch.retry_max: must not be less than"),
+        ('[mail]\nx = 1', "mail: unknown table or key"),
+        ('[[sources]]\nname = "x"\nurl = "http://a/"\nkind = "folder"', 'sources[1].kind: "folder" needs url'),
+    ],
+)
+def test_invalid_values_and_contradictions(tmp_path: Path, extra: str, expected: str) -> None:
+    base = BASE
+    if extra.startswith("[newsletter]"):
+        base = BASE.replace('[newsletter]\ntitle = "T"\n', "")
+    assert expected in error_of(extra, tmp_path, base)
+
+
+def test_sections_are_required_and_unique(tmp_path: Path) -> None:
+    assert "expected at least one [[sections]]" in error_of("", tmp_path, base="")
+    duplicate = BASE + '[[sections]]\nname = "World"\n'
+    assert 'sections[3].name: section "World" is defined twice' in error_of("", tmp_path, duplicate)
+
+
+def test_invalid_toml_is_reported_with_its_position(tmp_path: Path) -> None:
+    assert "not valid TOML" in error_of("[smtp\n", tmp_path)
+
+
+def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="digest init"):
+        load(tmp_path / "nope.toml")
+
+
+def test_config_env_variable_and_secrets_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "elsewhere.toml"
+    path.write_text(BASE, encoding="utf-8")
+    monkeypatch.setenv("DIGEST_CONFIG", str(path))
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "hunter2")
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "k" * 40)
+    settings = load()
+    assert settings.path == path
+    assert settings.smtp.password == "hunter2" and "hunter2" not in repr(settings)
+    assert settings.secret_key == "k" * 40
+
+
+def test_durations() -> None:
+    assert parse_duration("24h") == 86400
+    assert parse_duration("90m") == 5400
+    assert parse_duration("2w") == 1209600
+    with pytest.raises(ValueError, match="24h"):
+        parse_duration("soon")
