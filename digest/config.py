@@ -414,7 +414,9 @@ def _load_sources(
         if section not in section_names:
             known = ", ".join(f'"{s}"' for s in section_names)
             raise t.fail("section", f'unknown section "{section}" (sections are: {known})')
-        kind = t.choice("kind", "folder" if is_folder else "auto", ("auto", "feed", "page", "folder"))
+        kind = t.choice(
+            "kind", "folder" if is_folder else "auto", ("auto", "feed", "page", "folder")
+        )
         if (kind == "folder") != is_folder:
             expected = "a folder path" if kind == "folder" else "an http(s) URL"
             raise t.fail("kind", f'"{kind}" needs url to be {expected}, got {_show(url)}')
@@ -495,4 +497,3 @@ def parse_duration(value: str) -> float:
         raise ValueError(f'expected a duration such as "30m", "24h" or "7d", got {_show(value)}')
     units: dict[str, float] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     return float(match.group(1)) * units[match.group(2)]
-

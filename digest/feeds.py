@@ -212,7 +212,5 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         format="json1" if version.rstrip("/").endswith("1") else "json1.1",
         title=html_to_line(_text(document.get("title"))),
         link=_text(document.get("home_page_url")),
-        entries=tuple(
-            _json_item(item, feed_authors) for item in items if isinstance(item, dict)
-        ),
+        entries=tuple(_json_item(item, feed_authors) for item in items if isinstance(item, dict)),
     )

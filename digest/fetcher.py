@@ -17,8 +17,8 @@ import asyncio
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -181,7 +181,10 @@ class Fetcher:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -216,13 +219,9 @@ class Fetcher:
             return Response(
                 url=current, status=status, headers=response_headers, body=body, moved_to=moved
             )
-        raise FetchError(
-            f"too many redirects from {url} (more than {self.settings.max_redirects})"
-        )
+        raise FetchError(f"too many redirects from {url} (more than {self.settings.max_redirects})")
 
-    async def _request(
-        self, url: str, headers: dict[str, str]
-    ) -> tuple[int, httpx.Headers, bytes]:
+    async def _request(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
         async with self._global, self._hosts[host_key(url)]:
             try:
                 async with asyncio.timeout(self.settings.timeout):
@@ -242,7 +241,9 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise FetchError(f"{url}: {exc or type(exc).__name__}") from exc
 
-    async def _exchange(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
+    async def _exchange(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[int, httpx.Headers, bytes]:
         async with self._client.stream("GET", url, headers=headers) as response:
             status = response.status_code
             if status in REDIRECTS or status == 304:

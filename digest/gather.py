@@ -67,7 +67,9 @@ class _Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def backoff_delay(failures: int, settings: FetchSettings, retry_after: float | None = None) -> float:
+def backoff_delay(
+    failures: int, settings: FetchSettings, retry_after: float | None = None
+) -> float:
     """Seconds to wait before retrying a source that has failed *failures* times in a row."""
     delay = min(settings.retry_base * 2 ** max(failures - 1, 0), settings.retry_max)
     if retry_after is not None:
@@ -102,7 +104,9 @@ class Gatherer:
         self.on_report = on_report
         self.configured = {source.name: source for source in settings.sources}
 
-    async def run(self, names: Sequence[str] | None = None, *, force: bool = False) -> list[SourceReport]:
+    async def run(
+        self, names: Sequence[str] | None = None, *, force: bool = False
+    ) -> list[SourceReport]:
         self.store.sync_sources(self.settings.sources, now=self.now)
         wanted = list(names) if names else list(self.configured)
         states = {state.name: state for state in self.store.sources(wanted)}
@@ -117,9 +121,7 @@ class Gatherer:
             else:
                 due.append(state)
         async with Fetcher(self.fetch) as fetcher:
-            reports.extend(
-                await asyncio.gather(*(self._source(fetcher, state) for state in due))
-            )
+            reports.extend(await asyncio.gather(*(self._source(fetcher, state) for state in due)))
         order = {name: i for i, name in enumerate(wanted)}
         reports.sort(key=lambda report: order[report.name])
         return reports
@@ -137,7 +139,10 @@ class Gatherer:
             return None
         if not state.enabled:
             return self._report(
-                state, "disabled", error=state.last_error or "disabled", http_status=state.last_http_status
+                state,
+                "disabled",
+                error=state.last_error or "disabled",
+                http_status=state.last_http_status,
             )
         if state.next_fetch_at and state.next_fetch_at > self.now:
             return self._report(
@@ -154,13 +159,11 @@ class Gatherer:
         except TimeoutError:
             report = self._failed(
                 state,
-                FetchTimeout(
-                    f"did not finish within {self.fetch.deadline:g} s ([fetch] deadline)"
-                ),
+                FetchTimeout(f"did not finish within {self.fetch.deadline:g} s ([fetch] deadline)"),
             )
         except DigestError as exc:
             report = self._failed(state, exc)
-        except Exception as exc:  # noqa: BLE001 - one source's bug must not stop the others
+        except Exception as exc:
             log.exception("source %r failed unexpectedly", state.name)
             report = self._failed(state, DigestError(f"unexpected {type(exc).__name__}: {exc}"))
         else:
@@ -243,13 +246,15 @@ class Gatherer:
             return _Outcome(items=[], response=response, url=moved)
         if state.kind in {"auto", "feed"} and not looks_like_html(response.body):
             try:
-                feed = parse_feed(response.body, url=response.url, content_type=response.content_type)
+                feed = parse_feed(
+                    response.body, url=response.url, content_type=response.content_type
+                )
             except ParseError as exc:
                 raise ParseError(f"{response.url}: {exc}") from exc
             items = await self._entries(fetcher, state, config, feed.entries, base=response.url)
             return _Outcome(items=items, response=response, kind="feed", url=moved)
         if state.kind == "feed":
-            raise ParseError(f"{response.url}: an HTML page, not a feed (set kind = \"page\"?)")
+            raise ParseError(f'{response.url}: an HTML page, not a feed (set kind = "page"?)')
         return await self._page(fetcher, state, config, response)
 
     async def _page(
@@ -261,35 +266,41 @@ class Gatherer:
             feed_response = await fetcher.get(feed_url)
             try:
                 feed = parse_feed(
-                    feed_response.body, url=feed_response.url, content_type=feed_response.content_type
+                    feed_response.body,
+                    url=feed_response.url,
+                    content_type=feed_response.content_type,
                 )
             except ParseError as exc:
                 raise ParseError(f"{feed_url} (advertised by the page): {exc}") from exc
-            items = await self._entries(fetcher, state, config, feed.entries, base=feed_response.url)
+            items = await self._entries(
+                fetcher, state, config, feed.entries, base=feed_response.url
+            )
             # From now on the source is its feed; the config URL is remembered apart.
             return _Outcome(items=items, response=feed_response, kind="feed", url=feed_response.url)
         if shape.is_article or not shape.article_links:
-            item = self._page_article(response)
+            item = await asyncio.to_thread(self._page_article, response)
             if item is None:
                 raise ParseError(
-                    f"{response.url}: no feed, no article links and no article text found on the page"
+                    f"{response.url}: no feed, no article links and no article text on the page"
                 )
             return _Outcome(items=[item], response=response, kind="page", url=response.moved_to)
         links = list(shape.article_links)
         keys = {identity_key(guid=None, url=link, content=""): link for link in links}
         known = self.store.known(state.id, keys)
-        fresh = [link for key, link in keys.items() if key not in known][: self.fetch.max_new_articles]
+        fresh = [link for key, link in keys.items() if key not in known][
+            : self.fetch.max_new_articles
+        ]
         pages = await asyncio.gather(*(self._fetch_page(fetcher, link) for link in fresh))
-        items: list[ArticleData] = []
+        articles: list[ArticleData] = []
         warnings: list[str] = []
         for link, (page, problem) in zip(fresh, pages, strict=True):
-            item = self._page_article(page, link=link) if page else None
+            item = await asyncio.to_thread(self._page_article, page, link=link) if page else None
             if item:
-                items.append(item)
+                articles.append(item)
             else:
                 warnings.append(problem or f"{link}: no article text found")
         return _Outcome(
-            items=items, response=response, kind="page", url=response.moved_to, warnings=warnings
+            items=articles, response=response, kind="page", url=response.moved_to, warnings=warnings
         )
 
     def _page_article(self, response: Response, *, link: str | None = None) -> ArticleData | None:
@@ -329,61 +340,102 @@ class Gatherer:
         *,
         base: str,
     ) -> list[ArticleData]:
-        prepared = []
-        for entry in entries:
-            link = canonical_url(entry.link, base=base) if entry.link else ""
-            body_html = entry.content_html or entry.summary_html
-            text = html_to_text(body_html)
-            description = html_to_text(entry.summary_html) if entry.content_html else ""
-            basis = (entry.title, link, entry.guid or "", body_html, entry.author, entry.image)
-            key = identity_key(guid=entry.guid, url=link, content="\x1f".join(basis))
-            prepared.append((key, entry, link, text, body_html, description, basis))
-        known = self.store.known(state.id, (p[0] for p in prepared))
-        # Keep updates to known entries, and only the newest new ones.
-        new = [p for p in prepared if p[0] not in known]
-        new.sort(
-            key=lambda p: p[1].published or datetime.min.replace(tzinfo=UTC), reverse=True
-        )
-        keep_new = {p[0] for p in new[: self.fetch.max_new_articles]}
+        prepared = [_Entry.of(entry, base=base) for entry in entries]
+        known = self.store.known(state.id, (p.key for p in prepared))
+        # Updates to known entries are kept, and only the newest new ones.
+        new = [p for p in prepared if p.key not in known]
+        new.sort(key=lambda p: p.entry.published or _EPOCH, reverse=True)
+        keep_new = {p.key for p in new[: self.fetch.max_new_articles]}
         chosen = [
-            p for p in prepared
-            if p[0] in keep_new or (p[0] in known and known[p[0]][0] != content_hash(*p[6]))
-        ]  # fmt: skip
-
-        async def complete(item: tuple) -> ArticleData:  # type: ignore[type-arg]
-            key, entry, link, text, body_html, description, basis = item
-            teaser = is_teaser(text)
-            want_page = config.full_text == "always" or (config.full_text == "auto" and teaser)
-            author, image, published = entry.author, entry.image, entry.published
-            page_text = page_html = ""
-            if want_page and link and key in keep_new:
-                page, _problem = await self._fetch_page(fetcher, link)
-                extracted = extract_article(page.body, url=page.url) if page else None
-                if extracted and len(extracted.text.split()) > len(text.split()):
-                    page_text, page_html = extracted.text, extracted.html
-                    author = author or extracted.author
-                    image = image or extracted.image
-                    if published is None and not entry.date_given:
-                        published = extracted.published
-                    if not description:
-                        description = text
-            return build_article(
-                guid=entry.guid,
-                url=link,
-                title=entry.title,
-                author=author,
-                description=description,
-                text=page_text or text,
-                html=page_html or body_html,
-                image=canonical_url(image, base=base) if image else "",
-                published=published,
-                date_given=entry.date_given or published is not None,
-                full_text=bool(page_text) or not teaser,
-                now=self.now,
-                hash_basis=basis,
+            p
+            for p in prepared
+            if p.key in keep_new or (p.key in known and known[p.key][0] != p.content_hash)
+        ]
+        return list(
+            await asyncio.gather(
+                *(
+                    self._complete(fetcher, config, p, fetch_page=p.key in keep_new, base=base)
+                    for p in chosen
+                )
             )
+        )
 
-        return list(await asyncio.gather(*(complete(item) for item in chosen)))
+    async def _complete(
+        self,
+        fetcher: Fetcher,
+        config: SourceSettings,
+        prepared: _Entry,
+        *,
+        fetch_page: bool,
+        base: str,
+    ) -> ArticleData:
+        """The entry as an article; a teaser is completed from its page when allowed."""
+        entry, text = prepared.entry, prepared.text
+        teaser = is_teaser(text)
+        want_page = config.full_text == "always" or (config.full_text == "auto" and teaser)
+        author, image, published = entry.author, entry.image, entry.published
+        description = prepared.description
+        page_text = page_html = ""
+        if want_page and fetch_page and prepared.link:
+            page, _problem = await self._fetch_page(fetcher, prepared.link)
+            extracted = (
+                await asyncio.to_thread(extract_article, page.body, url=page.url) if page else None
+            )
+            if extracted and len(extracted.text.split()) > len(text.split()):
+                page_text, page_html = extracted.text, extracted.html
+                author = author or extracted.author
+                image = image or extracted.image
+                if published is None and not entry.date_given:
+                    published = extracted.published
+                description = description or text
+        return build_article(
+            guid=entry.guid,
+            url=prepared.link,
+            title=entry.title,
+            author=author,
+            description=description,
+            text=page_text or text,
+            html=page_html or prepared.body_html,
+            image=canonical_url(image, base=base) if image else "",
+            published=published,
+            date_given=entry.date_given or published is not None,
+            full_text=bool(page_text) or not teaser,
+            now=self.now,
+            hash_basis=prepared.basis,
+        )
+
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A feed entry with what gathering derives from it before touching the store."""
+
+    entry: FeedEntry
+    link: str
+    body_html: str
+    text: str
+    description: str
+    basis: tuple[str, ...]  # what the feed said: decides whether a refetch is an update
+    key: str
+    content_hash: str
+
+    @classmethod
+    def of(cls, entry: FeedEntry, *, base: str) -> _Entry:
+        link = canonical_url(entry.link, base=base) if entry.link else ""
+        body_html = entry.content_html or entry.summary_html
+        basis = (entry.title, link, entry.guid or "", body_html, entry.author, entry.image)
+        return cls(
+            entry=entry,
+            link=link,
+            body_html=body_html,
+            text=html_to_text(body_html),
+            description=html_to_text(entry.summary_html) if entry.content_html else "",
+            basis=basis,
+            key=identity_key(guid=entry.guid, url=link, content="\x1f".join(basis)),
+            content_hash=content_hash(*basis),
+        )
 
 
 async def gather_sources(

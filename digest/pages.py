@@ -52,9 +52,9 @@ def _parse(document: bytes) -> etree._Element | None:
 
 def _declared_article(root: etree._Element) -> bool:
     for meta in root.iter("meta"):
-        if (meta.get("property") or meta.get("name") or "").lower() == "og:type":
-            if (meta.get("content") or "").strip().lower() == "article":
-                return True
+        kind = (meta.get("property") or meta.get("name") or "").lower()
+        if kind == "og:type" and (meta.get("content") or "").strip().lower() == "article":
+            return True
     for script in root.iter("script"):
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue

@@ -47,7 +47,11 @@ def canonical_url(url: str, *, base: str = "") -> str:
     if parts.username or parts.password:
         netloc = f"{parts.username or ''}{':' + parts.password if parts.password else ''}@{netloc}"
     query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not is_tracking_param(k)
+        ]
     )
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 

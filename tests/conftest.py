@@ -28,8 +28,8 @@ def _postgres_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(
-            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test); "
-            ".ci/run sets it"
+            f"PostgreSQL tests need {POSTGRES_ENV} "
+            "(e.g. postgresql://postgres@127.0.0.1:5432/test); .ci/run sets it"
         )
     return url
 

@@ -78,18 +78,33 @@ def test_folder_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
         ('[smtp]\nhots = "x"', "smtp.hots: unknown key"),
         ('[smtp]\nport = "25"', 'smtp.port: expected a positive whole number, got "25"'),
         ("[smtp]\nport = 70000", "smtp.port: expected a whole number from 1 to 65535, got 70000"),
-        ('[smtp]\nsecurity = "tls"\nport = 587', "smtp.security: \"tls\" (implicit TLS) with port 587"),
+        (
+            '[smtp]\nsecurity = "tls"\nport = 587',
+            'smtp.security: "tls" (implicit TLS) with port 587',
+        ),
         ('[smtp]\nsecurity = "ssl"', 'smtp.security: expected one of "none", "starttls", "tls"'),
-        ('[newsletter]\ntimezone = "Mars/Olympus"', "newsletter.timezone: expected an IANA time zone"),
+        (
+            '[newsletter]\ntimezone = "Mars/Olympus"',
+            "newsletter.timezone: expected an IANA time zone",
+        ),
         ('[newsletter]\nsend_at = "7am"', 'newsletter.send_at: expected a 24-hour time "HH:MM"'),
         ('[newsletter]\nsender = "not an address"', "newsletter.sender: expected an address"),
-        ('[newsletter]\nfrequency = "hourly"', 'newsletter.frequency: expected one of "daily", "weekly"'),
-        ('[storage]\nurl = "mysql://x"', 'storage.url: expected "sqlite:///PATH" or "postgresql://'),
+        (
+            '[newsletter]\nfrequency = "hourly"',
+            'newsletter.frequency: expected one of "daily", "weekly"',
+        ),
+        (
+            '[storage]\nurl = "mysql://x"',
+            'storage.url: expected "sqlite:///PATH" or "postgresql://',
+        ),
         ("[fetch]\nmax_redirects = 9", "fetch.max_redirects: expected a whole number from 0 to 5"),
         ("[fetch]\ntimeout = 0", "fetch.timeout: expected a number of seconds greater than 0"),
         ("[fetch]\nretry_base = 100\nretry_max = 10", "fetch.retry_max: must not be less than"),
-        ('[mail]\nx = 1', "mail: unknown table or key"),
-        ('[[sources]]\nname = "x"\nurl = "http://a/"\nkind = "folder"', 'sources[1].kind: "folder" needs url'),
+        ("[mail]\nx = 1", "mail: unknown table or key"),
+        (
+            '[[sources]]\nname = "x"\nurl = "http://a/"\nkind = "folder"',
+            'sources[1].kind: "folder" needs url',
+        ),
     ],
 )
 def test_invalid_values_and_contradictions(tmp_path: Path, extra: str, expected: str) -> None:

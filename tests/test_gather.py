@@ -16,7 +16,7 @@ from digest.gather import SourceReport, gather_sources
 from digest.records import StoredArticle
 from digest.store import Store
 from tests.conftest import ConfigWriter
-from tests.support.feeds import Item, article_page, atom, json_feed, long_text, rss10, rss20, rss091
+from tests.support.feeds import Item, article_page, atom, json_feed, long_text, rss091, rss10, rss20
 from tests.support.httpd import LocalHTTPServer
 
 RSS = "application/rss+xml"
@@ -64,9 +64,7 @@ def test_each_feed_format_is_gathered(
 ) -> None:
     items = full_items(httpd)
     if build is not rss20:
-        items = [
-            Item(**{**item.__dict__, "date": "2026-11-24T08:00:00Z"}) for item in items
-        ]
+        items = [Item(**{**item.__dict__, "date": "2026-11-24T08:00:00Z"}) for item in items]
     httpd.route("/feed", build(items), content_type=content_type)
     settings = make_config(sources=[("Feed", httpd.url("/feed"), "News")])
     reports = run(store, settings, now=NOW)
@@ -385,9 +383,7 @@ def test_oversized_response_is_refused(
     httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
 ) -> None:
     httpd.route("/big", rss20(full_items(httpd, 40)), content_type=RSS)
-    settings = make_config(
-        sources=[("Big", httpd.url("/big"), "News")], fetch="max_bytes = 20000"
-    )
+    settings = make_config(sources=[("Big", httpd.url("/big"), "News")], fetch="max_bytes = 20000")
     report = run(store, settings, now=NOW)["Big"]
     assert report.status == "error"
     assert "larger than" in (report.error or "") or "announces" in (report.error or "")
@@ -425,9 +421,7 @@ def test_entity_expansion_bomb_and_external_entities_do_nothing(
     secret.write_text("TOP-SECRET-CONTENT")
     levels = ['<!ENTITY lol0 "lollollollollollollollollollol">']
     levels += [f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)]
-    doctype = (
-        "<!DOCTYPE rss [" + "".join(levels) + f'<!ENTITY xxe SYSTEM "file://{secret}">]>'
-    )
+    doctype = "<!DOCTYPE rss [" + "".join(levels) + f'<!ENTITY xxe SYSTEM "file://{secret}">]>'
     body = (
         f'<?xml version="1.0"?>{doctype}<rss version="2.0"><channel><title>Bomb</title>'
         "<item><title>Boom &lol9;</title><link>http://example.org/b</link>"
@@ -467,7 +461,7 @@ def test_duplicates_and_updated_entries(
     httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
 ) -> None:
     items = full_items(httpd)
-    httpd.route("/feed", rss20(items + [items[0]]), content_type=RSS)  # a feed repeating itself
+    httpd.route("/feed", rss20([*items, items[0]]), content_type=RSS)  # a feed repeating itself
     settings = make_config(sources=[("Feed", httpd.url("/feed"), "News")])
     assert run(store, settings, now=NOW)["Feed"].new == 2
     assert run(store, settings, now=NOW)["Feed"].new == 0
