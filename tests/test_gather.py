@@ -566,3 +566,46 @@ def test_many_sources_with_one_broken_everything_else_stored(
     reports = run(store, make_config(sources=sources), now=NOW)
     assert reports["S3"].status == "error"
     assert sum(r.new for r in reports.values()) == 14
+
+
+def test_concurrency_is_bounded_per_host(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
+) -> None:
+    sources = []
+    for n in range(6):
+        httpd.route(f"/f{n}", rss20(full_items(httpd, 1)), content_type=RSS, delay=0.2)
+        sources.append((f"S{n}", httpd.url(f"/f{n}"), "News"))
+    settings = make_config(sources=sources, fetch="per_host = 2\nconcurrency = 10")
+    reports = run(store, settings, now=NOW)
+    assert all(r.status == "ok" for r in reports.values())
+    assert httpd.max_in_flight == 2
+
+
+def test_concurrency_is_bounded_globally(store: Store, make_config: ConfigWriter) -> None:
+    servers = [LocalHTTPServer().start() for _ in range(5)]
+    try:
+        sources = []
+        for n, server in enumerate(servers):
+            server.route("/feed", rss20(full_items(server, 1)), content_type=RSS, delay=0.2)
+            sources.append((f"S{n}", server.url("/feed"), "News"))
+        settings = make_config(sources=sources, fetch="per_host = 5\nconcurrency = 2")
+        started = time.monotonic()
+        reports = run(store, settings, now=NOW)
+        elapsed = time.monotonic() - started
+        assert all(r.status == "ok" for r in reports.values())
+        # Five 0.2 s answers, two at a time, need three rounds: never less than 0.6 s
+        # (all five at once would take 0.2 s).
+        assert elapsed >= 0.55
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_retry_after_is_honoured(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
+) -> None:
+    httpd.route("/busy", "busy", status=503, headers={"Retry-After": "3600"})
+    settings = make_config(sources=[("Busy", httpd.url("/busy"), "News")])
+    report = run(store, settings, now=NOW)["Busy"]
+    assert (report.status, report.http_status) == ("error", 503)
+    assert store.sources()[0].next_fetch_at == NOW + timedelta(seconds=3600)

@@ -43,6 +43,8 @@ class LocalHTTPServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests this server was answering at once
         self._lock = threading.Lock()
         owner = self
 
@@ -113,6 +115,15 @@ class LocalHTTPServer:
         headers = {key.lower(): value for key, value in handler.headers.items()}
         with self._lock:
             self.hits.append(Hit(path=handler.path, headers=headers))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._answer(handler, headers)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: BaseHTTPRequestHandler, headers: dict[str, str]) -> None:
         route = self.routes.get(handler.path)
         if route is None:
             self._send(handler, 404, b"not found", {"Content-Type": "text/plain"})
