@@ -1,0 +1,621 @@
+"""Main text and metadata of an article page.
+
+trafilatura finds the main content and most of the metadata; this module
+decodes the page, reads the metadata trafilatura does not give precisely
+enough (full publication timestamp, lead image, canonical URL, language),
+and removes the boilerplate paragraphs that survive extraction: share bars,
+newsletter and app promotions, related-story lists, cookie notices, photo
+credits, advertisement markers and "read more" teasers.  Only whole short
+paragraphs are removed, so a real sentence that merely contains such a word
+stays.  Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import re
+from collections.abc import Iterator
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+import trafilatura
+from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.xml import xmltotxt
+
+from digest.sanitize import clean_html, clean_line
+
+__all__ = ["Extracted", "extract_article", "is_boilerplate"]
+
+LOGGER = logging.getLogger(__name__)
+
+MAX_DOCUMENT_CHARS = 20_000_000
+MIN_ARTICLE_WORDS = 25  # fewer words than this after cleaning: not an article
+MIN_LONGEST_PARAGRAPH_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    title: str  # "" when unknown; passed through clean_line
+    author: str  # "" when unknown; clean_line
+    published: datetime | None  # timezone-aware (UTC when the page gives no zone) or None
+    image: str  # absolute lead image URL (og:image etc.), "" when none
+    text: str  # plain main text; paragraphs separated by one blank line ("\n\n")
+    html: str  # main content as sanitised HTML (clean_html), "" if unavailable
+    canonical_url: str  # absolute <link rel=canonical> / og:url, "" when none
+    description: str  # meta/og description, clean_line, "" when none
+    language: str  # e.g. "en", "" when unknown
+
+
+def extract_article(document: str | bytes, *, url: str = "") -> Extracted | None:
+    """Main text and metadata of an article page; None when the page holds no article text."""
+    if not isinstance(document, str | bytes) or len(document) > MAX_DOCUMENT_CHARS:
+        return None
+    text = _decode(document) if isinstance(document, bytes) else document
+    if not _HTMLISH.search(text):
+        return None
+    try:
+        data = text.replace("\x00", "").encode("utf-8", errors="replace")
+        # a parser per call: lxml parsers must not be shared between threads
+        parser = lxml.html.HTMLParser(
+            encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
+        )
+        tree = lxml.html.document_fromstring(data, parser)
+    except (lxml.etree.LxmlError, ValueError):
+        return None
+    page_url = url if _is_http(url) else ""
+    try:
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=page_url or None,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=False,
+        )
+    except Exception:  # trafilatura on hostile input: never let it escape
+        LOGGER.debug("trafilatura failed on %s", url or "<page>", exc_info=True)
+        return None
+    if doc is None or isinstance(doc, dict) or doc.body is None:
+        return None
+
+    meta = _PageMeta(tree)
+    body = doc.body
+    description = clean_line(doc.description or meta.first("description"))
+    headline = _strip_headings(body, doc.title or "", description)
+    title = _title(doc.title or meta.first("headline") or meta.og("title"), headline, doc.sitename)
+    _clean_body(body)
+    paragraphs = [
+        line
+        for line in _lines(xmltotxt(body, False))
+        if line.startswith("|") or not is_boilerplate(line)  # "|": a table row
+    ]
+    if not _looks_like_article(paragraphs):
+        return None
+
+    base = _absolute(page_url, meta.base_href) or page_url
+    canonical = _absolute(base, meta.canonical())
+    return Extracted(
+        title=title,
+        author=clean_line((doc.author or meta.author()).replace("; ", ", ")),
+        published=meta.published() or _parse_datetime(doc.date),
+        image=_absolute(base or canonical, meta.image()),
+        text="\n\n".join(paragraphs),
+        html=_to_html(body),
+        canonical_url=canonical,
+        description=description,
+        language=meta.language(),
+    )
+
+
+# --- decoding --------------------------------------------------------------------------------
+
+_HTMLISH = re.compile(r"<\s*(?:!doctype|html|head|body|meta|title|div|p|article|main)\b", re.I)
+_DECLARED_CHARSET = re.compile(
+    rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)"
+    rb"|<\?xml[^>]+encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)",
+    re.I,
+)
+_WINDOWS_1252_ALIASES = frozenset({"iso8859-1", "ascii"})  # codecs.lookup() names
+
+
+def _decode(data: bytes) -> str:
+    """Decode page bytes: BOM, then a declared charset, then UTF-8 (bad bytes replaced)."""
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    match = _DECLARED_CHARSET.search(data[:8192])
+    if match:
+        label = (match.group(1) or match.group(2)).decode("ascii")
+        try:
+            name = codecs.lookup(label).name
+        except LookupError:
+            name = "utf-8"
+        # As browsers do: Latin-1 labels mean windows-1252; UTF-16 without a BOM is a lie.
+        name = "cp1252" if name in _WINDOWS_1252_ALIASES else name
+        if not name.startswith(("utf-16", "utf-32", "utf-7", "utf_7")):
+            try:
+                return data.decode(name, errors="replace")
+            except LookupError:  # a codec that is not a text encoding ("base64", "rot13")
+                pass
+    return data.decode("utf-8", errors="replace")
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+_ARTICLE_TYPE = re.compile(r"(?:Article|BlogPosting|Posting|Report|WebPage)$")
+
+
+class _PageMeta:
+    """Metadata read from the page's own tree: meta tags, JSON-LD, <time>, <link>."""
+
+    def __init__(self, tree: lxml.html.HtmlElement) -> None:
+        self.tree = tree
+        self.meta: dict[str, str] = {}
+        for element in tree.iterfind(".//meta"):
+            key = element.get("property") or element.get("name") or element.get("itemprop") or ""
+            content = (element.get("content") or "").strip()
+            if key and content:
+                self.meta.setdefault(key.strip().lower(), content)
+        self.ld = list(_json_ld_objects(tree))
+        self.base_href = next((b.get("href", "") for b in tree.iterfind(".//base")), "")
+
+    def og(self, name: str) -> str:
+        return self.meta.get(f"og:{name}") or self.meta.get(f"twitter:{name}") or ""
+
+    def first(self, key: str) -> str:
+        """A JSON-LD property of the article object, else a meta tag of that name."""
+        for obj in self.ld:
+            value = obj.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return self.meta.get(key) or self.og(key)
+
+    def author(self) -> str:
+        for obj in self.ld:
+            names = [name for name in _names(obj.get("author")) if name]
+            if names:
+                return ", ".join(dict.fromkeys(names))
+        value = self.meta.get("author") or self.meta.get("article:author") or ""
+        return "" if _is_http(value) else value
+
+    def image(self) -> str:
+        for key in ("og:image", "og:image:url", "og:image:secure_url", "twitter:image",
+                    "twitter:image:src", "image", "thumbnailurl"):  # fmt: skip
+            if self.meta.get(key):
+                return self.meta[key]
+        for obj in self.ld:
+            for key in ("image", "thumbnailUrl"):
+                found = _first_url(obj.get(key))
+                if found:
+                    return found
+        link = self.tree.find(".//link[@rel='image_src']")
+        return link.get("href", "") if link is not None else ""
+
+    def canonical(self) -> str:
+        for link in self.tree.iterfind(".//link[@rel]"):
+            if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
+                return str(link.get("href"))
+        if self.meta.get("og:url"):
+            return self.meta["og:url"]
+        for obj in self.ld:
+            found = _first_url(obj.get("mainEntityOfPage")) or _first_url(obj.get("url"))
+            if found:
+                return found
+        return ""
+
+    def published(self) -> datetime | None:
+        candidates = [obj.get("datePublished") for obj in self.ld]
+        candidates += [self.meta.get(key) for key in (
+            "article:published_time", "og:published_time", "datepublished", "publishdate",
+            "publish-date", "pubdate", "date", "dc.date", "dc.date.issued", "dcterms.created",
+            "sailthru.date", "parsely-pub-date", "article.published", "datecreated",
+        )]  # fmt: skip
+        for xpath in ("//time[@itemprop='datePublished']", "//time[@pubdate]",
+                      "//article//time[@datetime]", "//main//time[@datetime]"):  # fmt: skip
+            candidates += [el.get("datetime") or el.text_content() for el in self.tree.xpath(xpath)]
+        for value in candidates:
+            parsed = _parse_datetime(value if isinstance(value, str) else None)
+            if parsed is not None:
+                return parsed
+        return None
+
+    def language(self) -> str:
+        root_lang = self.tree.get("lang") or self.tree.get(
+            "{http://www.w3.org/XML/1998/namespace}lang"
+        )
+        for value in (root_lang, self.meta.get("content-language"), self.meta.get("og:locale"),
+                      self.first("inLanguage")):  # fmt: skip
+            match = re.match(r"\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$", value or "")
+            if match:
+                return match.group(1).lower()
+        return ""
+
+
+def _json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
+    """The article-like objects of the page's JSON-LD blocks, articles first."""
+    found: list[dict[str, Any]] = []
+    for script in tree.iterfind(".//script[@type]"):
+        if script.get("type", "").strip().lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text, strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack and len(found) < 50:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                stack.extend(v for k, v in item.items() if k in {"@graph", "mainEntity"})
+                kinds = item.get("@type")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                if any(isinstance(kind, str) and _ARTICLE_TYPE.search(kind) for kind in kinds):
+                    found.append(item)
+    found.sort(key=lambda obj: "WebPage" in str(obj.get("@type")))
+    yield from found
+
+
+def _names(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        if not _is_http(value):
+            yield value.strip()
+    elif isinstance(value, dict):
+        yield from _names(value.get("name"))
+    elif isinstance(value, list):
+        for item in value[:10]:
+            yield from _names(item)
+
+
+def _first_url(value: object) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return _first_url(value.get("url") or value.get("contentUrl") or value.get("@id"))
+    if isinstance(value, list) and value:
+        return _first_url(value[0])
+    return ""
+
+
+def _parse_datetime(value: str | None) -> datetime | None:
+    """An ISO 8601 or RFC 2822 timestamp as an aware datetime (UTC when no zone is given)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    iso = re.sub(r"\s*([+-]\d\d):?(\d\d)$", r"\1:\2", value) if ":" in value else value
+    try:
+        parsed = datetime.fromisoformat(iso.replace(" ", "T", 1).replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if not 1990 <= parsed.year <= 2100:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def _is_http(value: str) -> bool:
+    try:
+        return value.startswith(("http://", "https://")) and bool(urlsplit(value).hostname)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
+
+
+def _absolute(base: str, value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if value.startswith("//") and not base:
+        value = "https:" + value
+    try:
+        absolute = urljoin(base, value) if base else value
+    except ValueError:
+        return ""
+    return absolute if _is_http(absolute) and not _URL_UNSAFE.search(absolute) else ""
+
+
+# --- boilerplate -----------------------------------------------------------------------------
+
+
+def _vocabulary(*groups: str) -> frozenset[str]:
+    return frozenset(item.strip() for group in groups for item in group.split("|")) - {""}
+
+
+# Whole paragraphs that are nothing but a widget label (compared lower-cased, punctuation removed).
+_LABELS = _vocabulary(
+    "share|share this|share this article|share this story|share this page|share this post",
+    "share article|share story|share on facebook|share on twitter|share via email|share via",
+    "share to|tweet|tweet this|copy link|copy the link|link copied|copied|email|e mail|print",
+    "print article|print this article|order reprints|reprints|save|save article|save for later",
+    "saved|bookmark|comments|comment|show comments|view comments|post comment|leave a comment",
+    "add a comment|post a comment|tell us what you think|advertisement|skip advertisement|ad",
+    "ads|advert|sponsored|sponsored content|paid content|promoted|related|related stories",
+    "related articles|related content|related coverage|related posts|related topics",
+    "related news|related links|related reading|more stories|more news|more on this story",
+    "more on this topic|you might also like|you may also like|you might be interested in",
+    "you may be interested in|recommended|recommended for you|recommended stories",
+    "recommended reading|read more|read more here|continue reading",
+    "continue reading the main story|keep reading|read full article|read the full article",
+    "read full story|read the full story|see more|show more|load more|view more|most popular",
+    "most read|most viewed|trending|trending now|top stories|latest news|latest stories|latest",
+    "don t miss|dont miss|must read|editor s picks|back to top|tags|topics|sign up|sign up now",
+    "sign in|log in|login|register|subscribe|subscribe now|subscribe today|accept|accept all",
+    "accept all cookies|accept cookies|reject all|manage cookies|cookie settings|cookie policy",
+    "manage preferences|got it|close|listen|listen now|listen to this article",
+    "listen to this story|get the app|download the app|download our app|download our apps",
+    "watch|watch now|watch video|video|play video|photo|photos|gallery|view gallery",
+    "enlarge this image|toggle caption|hide caption|image|facebook|twitter|linkedin|whatsapp",
+    "pinterest|reddit|flipboard|messenger|telegram|next article|previous article|next|previous",
+    "home|menu|search|skip to content|skip to main content|newsletter|newsletters|follow us",
+    "follow|advertise with us|up next|next up|explore more|more|more from us",
+)
+# Words a share/follow bar is made of; a short paragraph of only these (and a key one) goes.
+_SHARE_WORDS = _vocabulary(
+    "share|tweet|email|e|mail|print|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|copy",
+    "link|messenger|telegram|flipboard|pocket|sms|comment|comments|on|this|article|story|via",
+    "and|or|save|more|instagram|youtube|tiktok|follow|us|bluesky|threads|mastodon",
+)
+_SHARE_KEYS = _vocabulary("share|tweet|facebook|twitter|linkedin|whatsapp|pinterest|reddit")
+
+_AGENCY = (
+    r"(?:getty(?: images)?|reuters|afp|aap|ap|ap photo|associated press|epa(?:-efe)?|efe|xinhua"
+    r"|pa(?: media| wire| images)?|shutterstock|alamy|istock(?:photo)?|bloomberg|anadolu"
+    r"|sipa(?: usa)?|rex(?: features)?|corbis|nurphoto|zuma(?: press| wire)?|imago|dpa|ansa"
+    r"|supplied|handout|file photo|wikimedia commons|unsplash|pexels)"
+)
+_DATEISH = (
+    r"(?:\d{1,4}(?:st|nd|rd|th)?|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*"
+    r"|oct\w*|nov\w*|dec\w*|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|sat\w*|sun\w*|today|yesterday"
+    r"|[ap]\.?m\.?|gmt|utc|bst|cet|cest|[ecmp][sd]t|at|on|ago|hours?|minutes?|mins?|hrs?|days?)"
+)
+# (pattern, most words a paragraph may have for the pattern to apply)
+# fmt: off
+_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(pattern, re.I), words)
+    for pattern, words in (
+        # related-story and teaser lines: "Related: …", "Read more: …", "More from …"
+        (r"^(?:related(?: stories| articles| content| coverage| reading| links| news| video)?"
+         r"|read more|read also|also read|see more|see also|more|watch|watch more|listen"
+         r"|recommended(?: reading)?|further reading|must read|don'?t miss|up next|next up"
+         r"|more (?:from|on|in|about) [^:|]{1,50}|editor'?s picks?)\s*[:|\u00bb\u203a>]", 30),
+        (r"^more (?:from|on|stories from|news from|in)\b", 8),
+        (r"^(?:read more|continue reading|keep reading|read (?:the )?(?:full|rest|whole))\b", 15),
+        (r"^(?:story|article|content|text) continues (?:below|after)\b", 10),
+        (r"^scroll (?:down )?to (?:continue|read)\b", 10),
+        (r"^(?:published|updated|posted|last updated|first published|last modified)\s*:?\s*"
+         r"(?:" + _DATEISH + r"\b[\s,:./-]*)+$", 15),
+        (r"^(?=.*\b(?:19|20)\d\d\b)(?:" + _DATEISH + r"\b[\s,:./-]*){2,}$", 10),
+        (r"^(?:(?:estimated )?read(?:ing)? time\b|\d+\s*-?\s*(?:min|mins|minutes?)\s+read$)", 8),
+        # captions and credits
+        (r"^(?:photo(?:graph)?s?|pic(?:ture)?s?|images?|(?:photo |image )?credits?|image source"
+         r"|caption|illustration|graphic|video|source|footage|file photo|main image|top image"
+         r"|header image|pictured)\s*[:|/]", 40),
+        (r"^(?:image|media|video|photo) (?:copyright|caption|source)\b", 40),
+        (r"^(?:photo(?:graph)?|image|picture|illustration|video)s?\s+(?:by|courtesy|credit)\b", 25),
+        (r"(?:[/|©]\s*(?=[a-z])|\bcredit:|\b(?:photo|image|picture|pic)(?:graph)?s?(?::|\s+by\b)"
+         r"|\bvia getty)[^.!?]{0,60}\b" + _AGENCY + r"\b[^.!?/]{0,25}\)?\.?$", 45),
+        (r"^\(?\s*(?:(?-i:[A-Z])[\w.'-]*\s+){0,4}(?:/\s*|via\s+|for\s+)?" + _AGENCY
+         + r"(?:\s*(?:/|via|and|,)\s*" + _AGENCY + r")*\s*\)?$", 10),
+        (r"^\((?:photo|image|picture|pic|credit|illustration|" + _AGENCY + r")\b[^)]*\)$", 25),
+        # newsletters, apps, podcasts, social
+        (r"^(?:sign up|sign-up|signup|subscribe|register now|join our|join the conversation"
+         r"|join now)\b", 25),
+        (r"\b(?:sign up|sign-up|signup|subscribe)\b.{0,60}\b(?:newsletters?|e-?mails?|inbox"
+         r"|updates|alerts|podcasts?)\b", 35),
+        (r"^(?:get|receive|have|stay|want|never miss|don'?t miss|be the first|the best|the latest"
+         r"|our|enter)\b.{0,100}\b(?:inbox|newsletters?)\b", 35),
+        (r"\bnewsletters?\b.{0,60}\b(?:to|in|into) your inbox\b", 35),
+        (r"^(?:download|get|install|try)\b.{0,40}\b(?:app|apps)\b", 25),
+        (r"^(?:listen|subscribe|hear|stream|catch|find|available)\b.{0,80}\bpodcasts?\b", 40),
+        (r"\blisten to (?:the|our|this|today'?s) [^.]{0,50}\bpodcast\b", 15),
+        (r"\bwherever you get your podcasts\b", 40),
+        (r"^listen (?:to|now|on|here|live|again)\b", 15),
+        (r"\bclick here\b", 40),
+        (r"^follow (?:us|@\w+|[^.]{0,80}\b(?:on|at) (?:twitter|facebook|instagram|youtube|tiktok"
+         r"|linkedin|x|threads|bluesky|mastodon)\b)", 30),
+        (r"^follow\b.{0,80}\b(?:coverage|updates)\b", 25),
+        (r"^if you (?:enjoyed|liked|value|appreciate)\b.{0,40}\b(?:article|story|journalism"
+         r"|content|work)\b", 60),
+        # wire and contact credits
+        (r"^[^\"\u201c\u201d!?]*\bcontributed (?:reporting|to this (?:report|story|article))\b",
+         30),
+        (r"^(?:additional )?(?:reporting|editing|writing) by\b", 30),
+        (r"^(?:write to|e-?mail|contact)\b[^.]{0,60}\S+@\S+\.\w+\.?$", 15),
+        # cookies, advertising, legal, widgets
+        (r"^(?:this (?:web)?site|we|our (?:web)?site|site) (?:also )?uses? cookies\b", 100),
+        (r"^(?:accept|allow|reject|manage|decline)(?: all)? cookies\b", 15),
+        (r"\bcookies? (?:policy|settings|preferences|notice|consent)\b", 6),
+        (r"\bby (?:continuing|using|clicking|browsing)\b.{0,80}\byou (?:agree|consent|accept)\b",
+         60),
+        (r"^(?:skip )?advertisement\b", 4),
+        (r"^(?:©|\(c\)|copyright\s*(?:©|\(c\))?\s*\d{4})", 30),
+        (r"^copyright\b[^.]{0,40}\b(?:19|20)\d\d\b[^.]*$", 30),
+        (r"\ball rights reserved\b", 30),
+        (r"\bfor your personal,? non-commercial use\b", 60),
+        (r"^(?:tags|filed under|topics|categories|posted in)\s*:", 40),
+        (r"^\d*\s*(?:comments?|replies|shares)$", 3),
+        (r"^an error (?:has )?occurred\b", 12),
+    )
+)
+# fmt: on
+# Breadcrumbs and menus: three or more short items between arrows or bullets.
+_ARROW = "[>\u2022\u203a\u00bb\u00b7]"  # ">", bullet, angle quotes, middle dot
+_MENU = re.compile(rf"^[^{_ARROW[1:]}{{1,30}}(?:\s{_ARROW}\s[^{_ARROW[1:]}{{1,30}}){{2,}}$")
+_NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"\w+")
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    """True when *paragraph* as a whole is a widget label, promotion, notice or credit."""
+    line = " ".join(paragraph.split())
+    if not line:
+        return True
+    key = _NON_WORD.sub(" ", line.casefold()).strip()
+    if not key:  # only symbols: bullets, pipes, arrows
+        return True
+    if key in _LABELS:
+        return True
+    words = key.split()
+    if len(words) <= 12 and set(words) <= _SHARE_WORDS and _SHARE_KEYS & set(words):
+        return True
+    if len(words) <= 20 and _MENU.match(line):
+        return True
+    count = len(_WORD.findall(line))
+    return any(count <= limit and pattern.search(line) for pattern, limit in _PATTERNS)
+
+
+_RELATED_HEADING = re.compile(
+    r"^(?:related|more|read more|recommended|you (?:might|may) (?:also )?like|popular|most read"
+    r"|trending|see also|further reading|latest|top stories|don'?t miss|tags|topics)\b",
+    re.I,
+)
+_BLOCKS = ("p", "head", "item", "quote")
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*(?:\s|$)")
+# Scripts written without spaces between words: count characters instead of words.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+def _key(text: str) -> str:
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def _text(element: lxml.etree._Element) -> str:
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def _strip_headings(body: lxml.etree._Element, title: str, description: str) -> str:
+    """Remove the headline (and kicker, and a heading-styled standfirst) that lead the body.
+
+    Returns the headline's text, "" when the body does not start with one.
+    """
+    leading = []
+    for element in body:
+        if element.tag != "head" and _text(element):
+            break
+        leading.append(element)
+    headline = ""
+    h1 = next((e for e in leading if e.tag == "head" and e.get("rend") == "h1"), None)
+    if h1 is not None:
+        headline = _text(h1)
+        for element in leading[: leading.index(h1) + 1]:
+            _remove(element)
+    duplicates = {_key(title), _key(description)} - {""}
+    for element in leading:
+        is_heading = element.getparent() is body and element.tag == "head"
+        if is_heading and _key(_text(element)) in duplicates:
+            _remove(element)
+    return headline
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-\u2013\u2014\u00b7\u00bb:]|::)\s+")
+
+
+def _title(title: str, headline: str, sitename: str | None) -> str:
+    """The page title without its site-name part; the visible headline when the title holds it."""
+    title, headline = clean_line(title), clean_line(headline)
+    title_key, headline_key = _key(title), _key(headline)
+    if headline_key and (
+        not title_key or (headline_key in title_key and 2 * len(headline_key) >= len(title_key))
+    ):
+        return headline
+    site_key = _key(sitename or "")
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    if site_key and separators:
+        first, last = separators[0], separators[-1]
+        if _key(title[last.end() :]) == site_key:
+            return title[: last.start()]
+        if _key(title[: first.start()]) == site_key:
+            return title[first.end() :]
+    return title
+
+
+def _clean_body(body: lxml.etree._Element) -> None:
+    """Remove boilerplate blocks from trafilatura's body (in place)."""
+    for element in list(body.iter(*_BLOCKS)):
+        if not _attached(element, body):
+            continue
+        text = _text(element)
+        if len(text) < 600 and is_boilerplate(text):
+            following = element.getnext()
+            if (
+                following is not None
+                and following.tag in {"list", "p"}
+                and element.tag in {"head", "p"}
+                and _RELATED_HEADING.match(text)
+                and (following.tag == "list" or _is_teaser(_text(following)))
+            ):
+                _remove(following)
+            _remove(element)
+    for element in list(body.iter("list", "quote", "table", "row")):
+        if _attached(element, body) and not "".join(element.itertext()).strip():
+            _remove(element)
+
+
+def _is_teaser(text: str) -> bool:
+    """Short lines that hold no sentence: headlines, a tag list."""
+    return len(_WORD.findall(text)) <= 40 and not _SENTENCE_END.search(text)
+
+
+def _attached(element: lxml.etree._Element, root: lxml.etree._Element) -> bool:
+    return any(ancestor is root for ancestor in element.iterancestors())
+
+
+def _remove(element: lxml.etree._Element) -> None:
+    """Detach *element*, keeping the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _lines(text: str) -> Iterator[str]:
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            yield line
+
+
+def _looks_like_article(paragraphs: list[str]) -> bool:
+    if not paragraphs:
+        return False
+    words = [
+        len(_WORD.findall(paragraph)) + len(_UNSPACED.findall(paragraph)) // 2
+        for paragraph in paragraphs
+    ]
+    text = "".join(paragraphs)
+    junk = sum(1 for char in text if char == "\ufffd" or (char < " " and char not in "\t"))
+    return (
+        sum(words) >= MIN_ARTICLE_WORDS
+        and max(words) >= MIN_LONGEST_PARAGRAPH_WORDS
+        and junk <= len(text) // 10
+    )
+
+
+def _to_html(body: lxml.etree._Element) -> str:
+    try:
+        root = convert_to_html(deepcopy(body))
+        for heading in root.iter("h1"):  # the page has one h1, the headline
+            heading.tag = "h2"
+        return clean_html(lxml.etree.tostring(root, encoding="unicode", method="html"))
+    except (lxml.etree.LxmlError, ValueError, TypeError):
+        return ""

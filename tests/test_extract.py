@@ -1,0 +1,334 @@
+"""Tests of digest.extract: main text and metadata of article pages.
+
+The fixture pages under tests/fixtures/pages/ are written for these tests (fictional
+content).  news_article.html puts every kind of boilerplate inside the article body,
+where trafilatura alone keeps it, so that the post-cleaning is what is being tested.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from digest.extract import Extracted, _title, extract_article, is_boilerplate
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+NEWS_URL = "https://herald.example/news/2024/05/14/harbour-council-backs-tidal-pilot?ref=rss"
+
+
+def page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def news() -> Extracted:
+    result = extract_article(page("news_article.html"), url=NEWS_URL)
+    assert result is not None
+    return result
+
+
+@pytest.fixture(scope="module")
+def jsonld() -> Extracted:
+    result = extract_article(
+        page("jsonld_article.html"), url="https://railnotes.example/2023/10/night-trains-return"
+    )
+    assert result is not None
+    return result
+
+
+@pytest.fixture(scope="module")
+def blog() -> Extracted:
+    # <base href> points elsewhere than the page's own folder
+    result = extract_article(page("blog_post.html"), url="https://workbench.example/p/2023/radio")
+    assert result is not None
+    return result
+
+
+# --- the news page: boilerplate out, article in ----------------------------------------------
+
+NEWS_PARAGRAPHS = [
+    "Port Wenlow's harbour council has approved a two-year pilot",
+    "Councillors voted nine to two in favour on Monday evening",
+    "The start-up behind the scheme, Kelpwater Energy, said",
+    '"We have argued about this pier for a decade," said councillor Ruth Abernethy',
+    "Opponents warned that the turbines could disturb a colony of grey seals",
+    "Kelpwater Energy has agreed to fund a survey by the regional wildlife trust",
+    "The harbour master, Colin Faraday, said shipping would not be affected",
+    "The pilot will be reviewed after twelve months",
+    "Photo agencies and amateur photographers have been asked not to fly drones",
+]
+
+NEWS_BOILERPLATE = {
+    "navigation": ["Home", "Business", "Opinion"],
+    "cookie notice": ["We use cookies", "Accept all cookies", "Manage preferences"],
+    "share bar": ["Share this article", "Share", "Tweet", "Copy link", "Facebook"],
+    "newsletter": ["Sign up for our newsletter", "Sign up now", "delivered to your inbox",
+                   "straight to your inbox"],
+    "app promotion": ["Download our app", "Get the app"],
+    "subscription": ["Subscribe to the Herald"],
+    "listen": ["Listen to this article"],
+    "podcast": ["Harbour Talk podcast"],
+    "related stories": ["Related stories", "What next for the old ferry pier?",
+                        "Seal colony count reaches record high", "Read more:",
+                        "Council budget gap widens", "More from The Northgate Herald",
+                        "Wenlow Rovers", "You might also like"],
+    "captions and credits": ["Photo: Dana Whitcombe", "Getty Images", "Source: AAP",
+                             "(Reuters)", "Shutterstock", "A prototype turbine blade"],
+    "advertisement": ["Advertisement", "ADVERTISEMENT", "Skip advertisement"],
+    "teaser": ["Continue reading"],
+    "footer": ["All rights reserved", "Privacy policy"],
+    "headline and kicker": ["Harbour council backs tidal energy pilot", "Environment"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(NEWS_BOILERPLATE))
+def test_news_page_text_has_no_boilerplate(news: Extracted, kind: str) -> None:
+    paragraphs = news.text.split("\n\n")
+    for snippet in NEWS_BOILERPLATE[kind]:
+        if " " in snippet or not snippet.isalpha():
+            assert snippet not in news.text, f"{kind}: {snippet!r} left in the text"
+        else:  # a one-word label: no paragraph may be just that word
+            assert snippet not in {p.strip(" .") for p in paragraphs}, f"{kind}: {snippet!r}"
+
+
+def test_news_page_html_has_no_boilerplate(news: Extracted) -> None:
+    for snippet in ("Sign up", "Accept all cookies", "Getty Images", "Advertisement", "Tweet"):
+        assert snippet not in news.html
+
+
+def test_news_page_keeps_every_real_paragraph_in_order(news: Extracted) -> None:
+    paragraphs = news.text.split("\n\n")
+    assert len(paragraphs) == len(NEWS_PARAGRAPHS)
+    for paragraph, start in zip(paragraphs, NEWS_PARAGRAPHS, strict=True):
+        assert paragraph.startswith(start)
+
+
+def test_sentences_that_merely_mention_boilerplate_words_stay(news: Extracted) -> None:
+    assert "The company said it would download the data from each turbine" in news.text
+    assert "decided to share the risk with people" in news.text
+    assert "Photo agencies and amateur photographers" in news.text
+
+
+def test_news_page_text_format(news: Extracted) -> None:
+    assert news.text == news.text.strip()
+    assert "\n\n\n" not in news.text
+    assert all(p and p == p.strip() and "\n" not in p for p in news.text.split("\n\n"))
+
+
+def test_news_page_html_is_sanitised_paragraphs(news: Extracted) -> None:
+    assert news.html.startswith("<p>Port Wenlow's harbour council")
+    assert news.html.count("<p>") == len(NEWS_PARAGRAPHS)
+    for forbidden in ("<script", "<form", "<nav", "<h1", "dataLayer", "<html", "<body"):
+        assert forbidden not in news.html
+
+
+def test_news_page_metadata(news: Extracted) -> None:
+    assert news.title == "Harbour council backs tidal energy pilot"  # site name stripped
+    assert news.author == "Marta Ellison"
+    assert news.published == datetime(2024, 5, 14, 6, 30, tzinfo=UTC)
+    assert news.published is not None
+    assert news.published.utcoffset() == timedelta(hours=1)  # the page's own zone kept
+    assert news.description.startswith("Councillors in Port Wenlow voted 9-2")
+    assert news.language == "en"
+
+
+def test_relative_image_and_canonical_urls_become_absolute(news: Extracted) -> None:
+    assert news.image == "https://herald.example/media/2024/05/tidal-turbine-lead.jpg"
+    assert news.canonical_url == (
+        "https://herald.example/news/2024/05/14/harbour-council-backs-tidal-pilot"
+    )
+
+
+def test_str_and_bytes_input_give_the_same_result(news: Extracted) -> None:
+    as_text = extract_article(page("news_article.html").decode("utf-8"), url=NEWS_URL)
+    assert as_text == news
+
+
+def test_extraction_is_deterministic(news: Extracted) -> None:
+    assert extract_article(page("news_article.html"), url=NEWS_URL) == news
+
+
+def test_without_url_relative_links_are_dropped_not_guessed() -> None:
+    result = extract_article(page("news_article.html"))
+    assert result is not None
+    assert result.image == ""
+    assert result.canonical_url == ""
+    assert result.title == "Harbour council backs tidal energy pilot"
+
+
+@pytest.mark.parametrize(
+    ("title", "headline", "site", "expected"),
+    [
+        ("Tides turn \u2013 again | The Herald", "", "The Herald", "Tides turn \u2013 again"),
+        ("The Herald :: Tides turn", "", "the herald", "Tides turn"),
+        ("Tides turn | Weekly roundup", "", "The Herald", "Tides turn | Weekly roundup"),
+        ("Opinion | Tides turn again?", "Tides turn again?", "Herald", "Tides turn again?"),
+        ("Short social title", "A much longer visible headline on the page", None,
+         "Short social title"),
+        ("", "Visible headline", None, "Visible headline"),
+    ],
+)  # fmt: skip
+def test_title_loses_site_name_and_prefers_the_visible_headline(
+    title: str, headline: str, site: str | None, expected: str
+) -> None:
+    assert _title(title, headline, site) == expected
+
+
+# --- JSON-LD, <time>, <base> -------------------------------------------------------------------
+
+
+def test_json_ld_metadata(jsonld: Extracted) -> None:
+    assert jsonld.title == "Night trains return to the valley line"
+    assert jsonld.author == "Tomas Reyes, Ingrid Sølvberg"
+    # a timestamp without a zone is taken as UTC
+    assert jsonld.published == datetime(2023, 10, 2, 21, 15, tzinfo=UTC)
+    assert jsonld.published is not None and jsonld.published.tzinfo is not None
+    assert jsonld.image == "https://railnotes.example/2023/10/images/sleeper-carriage.jpg"
+    assert jsonld.canonical_url == "https://railnotes.example/2023/10/night-trains-return"
+    assert jsonld.description == (
+        "Sleeper services between Aberhaven and Lisk resume after a nine-year gap."
+    )
+    assert jsonld.language == "en"
+
+
+def test_json_ld_page_text(jsonld: Extracted) -> None:
+    paragraphs = jsonld.text.split("\n\n")
+    assert [p.split()[0] for p in paragraphs] == ["The", "The", "Fares", "Local"]
+    assert "Night trains return" not in jsonld.text  # the headline is the title, not the text
+
+
+def test_time_element_base_href_and_image_src(blog: Extracted) -> None:
+    assert blog.published == datetime(2023, 11, 2, 8, 15, tzinfo=timezone(timedelta(hours=1)))
+    assert blog.image == "https://workbench.example/blog/img/radio-chassis.jpg"
+    assert blog.author == "Lena Hofer"
+    assert blog.title == "Repairing a 1970s radio, part 2"
+    assert blog.language == "de"
+
+
+def test_structure_survives_in_html_and_text(blog: Extracted) -> None:
+    assert "<h2>Finding the fault</h2>" in blog.html
+    assert "<h2>Parts used</h2>" in blog.html  # a section h1 is demoted, not flattened
+    assert "<li>Replaced two electrolytic capacitors that had bulged</li>" in blog.html
+    assert "Finding the fault\n\nWith the set switched off" in blog.text
+    assert "javascript:" not in blog.html
+    assert "onclick" not in blog.html
+    assert "trackPageview" not in blog.text + blog.html
+
+
+# --- encodings ----------------------------------------------------------------------------------
+
+
+def test_windows_1252_declared_in_meta() -> None:
+    result = extract_article(page("windows1252.html"), url="http://lisk.example/cafe")
+    assert result is not None
+    assert result.title == "Café de la Gare reopens"
+    assert "Lisk\u2019s station square since 1954" in result.text
+    assert "cost €40,000" in result.text
+    assert "the “old zinc bar” had been kept — polished" in result.text
+    assert "crêpes" in result.text and "Naïve" in result.text and "£1.80" in result.text
+    assert "\ufffd" not in result.text
+    assert result.description == "The “Café de la Gare” reopens after a €40,000 renovation."
+    assert result.language == "fr"
+
+
+def test_latin1_label_is_read_as_windows_1252() -> None:
+    data = page("windows1252.html").replace(b"charset=windows-1252", b"charset=ISO-8859-1")
+    result = extract_article(data)
+    assert result is not None
+    assert "Lisk\u2019s station square" in result.text  # byte 0x92 is a quote, not a C1 control
+
+
+@pytest.mark.parametrize("label", [b"utf-16", b"UTF-7", b"base64", b"x-no-such-charset"])
+def test_impossible_charset_labels_fall_back_to_utf8(news: Extracted, label: bytes) -> None:
+    data = page("news_article.html").replace(
+        b'<meta charset="utf-8">', b'<meta charset="%s">' % label
+    )
+    assert data != page("news_article.html")
+    result = extract_article(data, url=NEWS_URL)
+    assert result is not None
+    assert result.text == news.text
+
+
+def test_undeclared_non_utf8_bytes_are_replaced_not_fatal() -> None:
+    data = page("windows1252.html").replace(b"; charset=windows-1252", b"")
+    result = extract_article(data)
+    assert result is not None
+    assert "\ufffd" in result.text  # decoded as UTF-8 with replacement
+    assert "station square since 1954" in result.text
+
+
+# --- pages without an article ----------------------------------------------------------------
+
+
+def test_login_page_is_not_an_article() -> None:
+    assert extract_article(page("login.html"), url="https://intranet.example/login") is None
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"",
+        "",
+        b"   \n\t",
+        b"\x00" * 64,
+        b"\xff\xfe\xfd not html at all",
+        "plain words without any markup at all, however long they go on and on",
+        "<html><head><title>Nothing</title></head><body></body></html>",
+        "<html><body><p>Too short to be an article.</p></body></html>",
+        b"<html><body>" + random.Random(7).randbytes(4000) + b"</body></html>",
+        random.Random(11).randbytes(4000),
+        "<p>" + "\ufffd" * 400 + "</p>",
+    ],
+    ids=lambda value: repr(value[:24]),
+)
+def test_garbage_gives_none(document: str | bytes) -> None:
+    assert extract_article(document, url="http://[broken") is None
+
+
+# --- the paragraph classifier -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share", "Share this article", "Tweet", "Copy link", "Facebook Twitter Email",
+        "Sign up now", "Sign up for our newsletter", "Download our apps", "Get the app",
+        "Subscribe to the Morning Briefing", "Listen to this article", "Listen to Newsbeat live",
+        "Related: Ten towns to visit this summer", "Read more: Budget gap widens",
+        "More from Sport", "You might also like", "We use cookies to improve your experience.",
+        "Accept all cookies", "Photo: Jane Doe / Reuters", "Image: Getty Images",
+        "Source: AAP / Supplied", "(Reuters)", "AFP via Getty Images", "(AP Photo/Evan Vucci)",
+        "Advertisement", "ADVERTISEMENT", "Skip advertisement", "Continue reading",
+        "Read more", "Home \u203a News \u203a Environment",
+        "© 2024 Example Media. All rights reserved.",
+        "Updated: 14 May 2024, 09:01 AM", "Follow us on Instagram and TikTok",
+        "Story continues below advertisement",
+    ],
+)  # fmt: skip
+def test_boilerplate_lines(line: str) -> None:
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The company said it would download the data from each turbine every week.",
+        "She told Reuters the deal was close.",
+        "Investors who share the concern sold the stock on Tuesday.",
+        "The photo, taken in 1962, shows the pier before the fire.",
+        "Regulators said websites must make it as easy to refuse cookies as to accept them.",
+        "Subscribers to the service rose by 12% last year, the company said.",
+        "Listeners to the station's morning show called in to complain.",
+        "More than 400 homes will be powered by the turbines.",
+        "Advertising revenue fell sharply in the first quarter.",
+        "Read the room, the coach told his players before the final.",
+        "Related companies in the group reported similar losses.",
+        "Copyright infringement cases rose in 2023.",
+        "10 p.m.",
+    ],
+)
+def test_real_sentences_are_not_boilerplate(line: str) -> None:
+    assert not is_boilerplate(line)
