@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosmtplib
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import PLACEHOLDER_SECRET, Settings, SmtpSettings
 from .errors import DigestError
@@ -65,16 +66,24 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         CheckResult(
             "config",
             True,
-            f"{settings.path} ({len(settings.sources)} sources in {len(settings.sections)} sections)",
+            f"{settings.path} ({len(settings.sources)} sources in "
+            f"{len(settings.sections)} sections)",
         )
     ]
     try:
         with Store(settings.storage.url) as store:
             store.sync_sources(settings.sources, now=datetime.now(UTC))
             applied = "migrations applied" if store.migrated else "schema up to date"
-        results.append(CheckResult("database", True, f"{display_url(settings.storage.url)}: {applied}"))
+        results.append(
+            CheckResult("database", True, f"{display_url(settings.storage.url)}: {applied}")
+        )
     except DigestError as exc:
         results.append(CheckResult("database", False, str(exc)))
+    except (OSError, SQLAlchemyError) as exc:  # e.g. the SQLite file's folder cannot be made
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        results.append(
+            CheckResult("database", False, f"{display_url(settings.storage.url)}: {reason}")
+        )
     for source in settings.sources:
         if source.kind == "folder" and not Path(source.url).is_dir():
             results.append(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -69,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Write a commented config.toml (the working default, with the bundled sample "
         "articles copied next to it) and an empty folder for template overrides into DIR.",
     )
-    init.add_argument("directory", metavar="DIR", type=Path, help="where to write (created if missing)")
+    init.add_argument(
+        "directory", metavar="DIR", type=Path, help="where to write (created if missing)"
+    )
     init.add_argument("--force", action="store_true", help="overwrite an existing config.toml")
 
     command(
@@ -111,10 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     articles.add_argument("--section", metavar="NAME", help="only articles of this section")
     articles.add_argument(
-        "--source", dest="sources", action="append", metavar="NAME", help="only this source (repeatable)"
+        "--source",
+        dest="sources",
+        action="append",
+        metavar="NAME",
+        help="only this source (repeatable)",
     )
     articles.add_argument("--limit", type=int, metavar="N", help="at most N articles")
-    articles.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    articles.add_argument(
+        "--json", action="store_true", help="print a JSON array instead of a table"
+    )
     return parser
 
 
@@ -157,13 +164,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from .store import Store
 
     settings = _settings(args)
-    names = args.sources
+    names = list(dict.fromkeys(args.sources)) if args.sources else None  # each source once
     if names:
         known = {source.name for source in settings.sources}
         for name in names:
             if name not in known:
                 choices = ", ".join(sorted(known)) or "none configured"
-                raise ConfigError(f"{settings.path.name}: no source named {name!r} (sources: {choices})")
+                raise ConfigError(
+                    f"{settings.path.name}: no source named {name!r} (sources: {choices})"
+                )
     with Store(settings.storage.url) as store:
         count = len(names or settings.sources)
         with FetchProgress(count) as progress:
@@ -192,13 +201,17 @@ def cmd_articles(args: argparse.Namespace) -> int:
             since = _now() - timedelta(seconds=parse_duration(args.since))
         except ValueError as exc:
             raise ConfigError(f"--since: {exc}") from exc
+        except OverflowError as exc:  # e.g. "99999999w" reaches before year 1
+            raise ConfigError(f"--since: {args.since!r} reaches too far back") from exc
     if args.section and args.section not in {s.name for s in settings.sections}:
         names = ", ".join(s.name for s in settings.sections)
         raise ConfigError(f"--section: unknown section {args.section!r} (sections: {names})")
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit: expected a positive number, got {args.limit}")
     with Store(settings.storage.url) as store:
-        rows = store.articles(since=since, section=args.section, sources=args.sources, limit=args.limit)
+        rows = store.articles(
+            since=since, section=args.section, sources=args.sources, limit=args.limit
+        )
     if args.json:
         print(articles_json(rows))
     else:
@@ -216,9 +229,18 @@ COMMANDS = {
 
 def _configure_logging(verbosity: int) -> None:
     level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     if verbosity < 2:
-        for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        for noisy in (
+            "httpx",
+            "httpcore",
+            "trafilatura",
+            "htmldate",
+            "courlan",
+            "charset_normalizer",
+        ):
             logging.getLogger(noisy).setLevel(logging.WARNING if verbosity else logging.ERROR)
 
 
@@ -237,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit codes
+    except Exception as exc:  # the one place that turns bugs into exit codes
         if verbosity:
             log.exception("unexpected error")
         print(

@@ -14,6 +14,7 @@ subclasses whose messages name the URL's host and the cause.
 from __future__ import annotations
 
 import asyncio
+import socket
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -86,10 +87,24 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def describe_connect_error(url: str, exc: Exception) -> str:
     host = urlsplit(url).hostname or url
+    chain = _causes(exc)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return f"connection refused by {host_key(url)} (is the server up?)"
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        return f"cannot resolve host {host} (offline, or a typo in the URL?)"
     reason = str(exc) or type(exc).__name__
-    lowered = reason.lower()
+    lowered = " ".join(str(e) for e in chain).lower()
     if any(
         marker in lowered
         for marker in (

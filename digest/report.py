@@ -10,7 +10,14 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from .gather import SourceReport
@@ -68,7 +75,7 @@ class FetchProgress:
         self.console = _stderr()
         self.total = total
         self.progress: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> FetchProgress:
         if self.console.is_terminal:
@@ -97,7 +104,10 @@ class FetchProgress:
             self.progress.update(self.task, advance=1, description=report.name)
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self.progress is not None:
             self.progress.stop()
@@ -125,14 +135,20 @@ def fetch_table(reports: Sequence[SourceReport]) -> None:
             str(report.new),
             str(report.updated),
             f"[{style}]{status}[/{style}]" if style else status,
-            escape(_short(report.error or (f"{len(report.warnings)} skipped" if report.warnings else ""))),
+            escape(
+                _short(
+                    report.error or (f"{len(report.warnings)} skipped" if report.warnings else "")
+                )
+            ),
         )
     console = _stdout()
     console.print(table)
     new = sum(r.new for r in reports)
     updated = sum(r.updated for r in reports)
     good = sum(1 for r in reports if r.succeeded)
-    console.print(f"{new} new and {updated} updated article(s); {good} of {len(reports)} source(s) ok")
+    console.print(
+        f"{new} new and {updated} updated article(s); {good} of {len(reports)} source(s) ok"
+    )
 
 
 def article_dict(article: StoredArticle) -> dict[str, object]:
@@ -170,7 +186,12 @@ def articles_table(rows: Sequence[StoredArticle]) -> None:
     for row in rows:
         when = _when(row.published) + ("*" if row.date_note else "")
         table.add_row(
-            str(row.id), when, escape(row.source), escape(row.section), escape(row.title), str(row.words)
+            str(row.id),
+            when,
+            escape(row.source),
+            escape(row.section),
+            escape(row.title),
+            str(row.words),
         )
     console.print(table)
     if any(row.date_note for row in rows):

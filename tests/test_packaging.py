@@ -1,0 +1,128 @@
+"""The wheel: what it contains, and that an installed copy works away from the checkout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import digest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_FILES = sorted(
+    path.relative_to(REPO).as_posix()
+    for path in (REPO / "digest" / "samples").rglob("*")
+    if path.is_file() and "__pycache__" not in path.parts
+)
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without anything that could point Python back at the checkout."""
+    drop = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "DIGEST_CONFIG", "FORCE_COLOR"}
+    return {key: value for key, value in os.environ.items() if key not in drop}
+
+
+def _run(
+    command: list[str], *, cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, env=_clean_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(out), str(REPO)]
+    built = _run([*pip_wheel[:5], "--no-build-isolation", *pip_wheel[5:]], cwd=out)
+    if built.returncode != 0:  # hatchling missing here: let pip fetch it into an isolated env
+        built = _run(pip_wheel, cwd=out, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    [path] = out.glob("digest-*.whl")
+    return path
+
+
+def test_wheel_contents(wheel: Path) -> None:
+    assert wheel.name == f"digest-{digest.__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = archive.read(f"digest-{digest.__version__}.dist-info/METADATA").decode()
+        entry_points = archive.read(f"digest-{digest.__version__}.dist-info/entry_points.txt")
+        shipped_config = archive.read("digest/config.toml").decode("utf-8")
+    for required in (
+        "digest/__init__.py",
+        "digest/cli.py",
+        "digest/templates/README.md",
+        "digest/config.toml",
+        "digest/migrations/env.py",
+        "digest/migrations/script.py.mako",
+        "digest/migrations/versions/0001_initial.py",
+        "subscribers/__init__.py",
+        "subscribers/db.py",
+        "subscribers/models.py",
+    ):
+        assert required in names, required
+    assert len([name for name in SAMPLE_FILES if not name.endswith("README.md")]) == 12
+    assert set(SAMPLE_FILES) <= names
+    assert any(name.startswith("digest/samples/world/") for name in names)
+    # every template and migration of the checkout ships
+    for folder, prefix in (("templates", "digest/templates/"), ("digest/migrations", None)):
+        for path in (REPO / folder).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                relative = path.relative_to(REPO / folder).as_posix()
+                assert (prefix or folder + "/") + relative in names, path
+    assert shipped_config == (REPO / "config.toml").read_text(encoding="utf-8")
+    assert not any("__pycache__" in name or name.startswith("tests/") for name in names)
+    assert f"Version: {digest.__version__}\n" in metadata
+    assert b"digest = digest.cli:main" in entry_points
+
+
+def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    # The system site-packages provide the dependencies; digest itself comes from the wheel.
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    installed = _run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+         "--no-index", "--ignore-installed", str(wheel)],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+
+    work = tmp_path / "work"
+    work.mkdir()
+    where = _run(
+        [str(python), "-c", "import json, digest, subscribers, digest.resources as r; "
+         "print(json.dumps([digest.__file__, subscribers.__file__, str(r.templates_dir()), "
+         "str(r.default_config())]))"],
+        cwd=work,
+    )  # fmt: skip
+    assert where.returncode == 0, where.stderr
+    site = env_dir.resolve()
+    for path in json.loads(where.stdout):
+        assert Path(path).resolve().is_relative_to(site), path  # not the checkout's copy
+
+    program = str(env_dir / "bin" / "digest")
+    made = _run([program, "init", "site"], cwd=work)
+    assert made.returncode == 0, made.stderr
+    assert (work / "site" / "templates").is_dir()
+    assert len(list((work / "site" / "samples" / "science").iterdir())) == 4
+    fetched = _run(
+        [program, "--config", "site/config.toml", "fetch", "--source", "Sample science news"],
+        cwd=work,
+    )
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    assert "Traceback" not in fetched.stderr
+    assert "4 new and 0 updated article(s); 1 of 1 source(s) ok" in fetched.stdout
+    assert (work / "site" / "digest.db").is_file()  # migrations ran from the installed package
+    listed = _run([program, "--config", "site/config.toml", "articles", "--json"], cwd=work)
+    assert listed.returncode == 0, listed.stderr
+    articles = json.loads(listed.stdout)
+    assert len(articles) == 4
+    assert {(a["source"], a["section"]) for a in articles} == {("Sample science news", "Science")}
