@@ -1,0 +1,298 @@
+"""Tests of digest.sentences: sentence segmentation of news text."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest import sentences as sentences_module
+from digest.sentences import split_sentences
+
+
+def test_empty_and_blank_text() -> None:
+    assert split_sentences("") == []
+    assert split_sentences("   \n\n \t ") == []
+
+
+def test_plain_sentences_are_split_and_stripped() -> None:
+    assert split_sentences("  The council met.  It voted to approve the plan.  ") == [
+        "The council met.",
+        "It voted to approve the plan.",
+    ]
+
+
+def test_text_without_final_punctuation_is_one_sentence() -> None:
+    assert split_sentences("Text with no final punctuation") == ["Text with no final punctuation"]
+    assert split_sentences("The vote passed. The rest is history") == [
+        "The vote passed.",
+        "The rest is history",
+    ]
+
+
+@pytest.mark.parametrize(
+    "title", ["Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Sen.", "Rep.", "Gov.", "Gen.", "Capt."]
+)
+def test_titles_before_names(title: str) -> None:
+    text = f"The report was written by {title} Hale and colleagues. It was published today."
+    assert split_sentences(text) == [
+        f"The report was written by {title} Hale and colleagues.",
+        "It was published today.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Acme Inc. said profits rose. Widgets Ltd. disagreed. Smith & Co. declined to comment.",
+            ["Acme Inc. said profits rose.", "Widgets Ltd. disagreed.",
+             "Smith & Co. declined to comment."],
+        ),
+        (
+            "Martin Luther King Jr. spoke in 1963. The crowd listened.",
+            ["Martin Luther King Jr. spoke in 1963.", "The crowd listened."],
+        ),
+        (
+            "They met at St. Paul's Cathedral on Sunday. It was full.",
+            ["They met at St. Paul's Cathedral on Sunday.", "It was full."],
+        ),
+        (
+            "It was Apple vs. Samsung in court. Apple won.",
+            ["It was Apple vs. Samsung in court.", "Apple won."],
+        ),
+        (
+            "Some fruits, e.g. apples, are red. Others, i.e. bananas, are not.",
+            ["Some fruits, e.g. apples, are red.", "Others, i.e. bananas, are not."],
+        ),
+        (
+            "Fruit, e.g. Apples and pears, is cheaper. Vegetables are not.",
+            ["Fruit, e.g. Apples and pears, is cheaper.", "Vegetables are not."],
+        ),
+        (
+            "The U.S. economy grew. The U.K. economy did not. The U.N. met on Monday.",
+            ["The U.S. economy grew.", "The U.K. economy did not.", "The U.N. met on Monday."],
+        ),
+        (
+            "She was born in the U.S. She moved to France in 1990.",
+            ["She was born in the U.S.", "She moved to France in 1990."],
+        ),
+    ],
+)  # fmt: skip
+def test_abbreviations(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_initials() -> None:
+    assert split_sentences("J. R. Hale wrote the book. It sold well.") == [
+        "J. R. Hale wrote the book.",
+        "It sold well.",
+    ]
+    assert split_sentences("Former President George W. Bush spoke. He was brief.") == [
+        "Former President George W. Bush spoke.",
+        "He was brief.",
+    ]
+
+
+def test_decimals_and_money() -> None:
+    text = "Prices rose 3.5 per cent to $3.5bn last year. Analysts were surprised. It cost £1.2m."
+    assert split_sentences(text) == [
+        "Prices rose 3.5 per cent to $3.5bn last year.",
+        "Analysts were surprised.",
+        "It cost £1.2m.",
+    ]
+
+
+def test_times() -> None:
+    assert split_sentences("The meeting starts at 6.00 a.m. on Monday. Staff will attend.") == [
+        "The meeting starts at 6.00 a.m. on Monday.",
+        "Staff will attend.",
+    ]
+    assert split_sentences("The plane left at 10.30pm. It landed safely.") == [
+        "The plane left at 10.30pm.",
+        "It landed safely.",
+    ]
+
+
+def test_time_before_a_date() -> None:
+    text = "They were on duty from 4 p.m. Aug. 9 to 6:30 a.m. the next day. Then they left."
+    assert split_sentences(text) == [
+        "They were on duty from 4 p.m. Aug. 9 to 6:30 a.m. the next day.",
+        "Then they left.",
+    ]
+
+
+RUSSIAN = ["Эта диета пришла к нам с запада.", "В отличие от других, она работает."]  # noqa: RUF001
+JAPANESE = [
+    "男性が逮捕されました。",
+    "報道によると「脱獄」したiPhone。",
+    "本当ですか\uff1f",  # full-width question mark
+    "はい\uff01",  # full-width exclamation mark
+]
+
+
+def test_other_alphabets_and_full_width_stops() -> None:
+    assert split_sentences(" ".join(RUSSIAN)) == RUSSIAN
+    assert split_sentences("Die Regierung hat entschieden. Über die Pläne wird gestritten.") == [
+        "Die Regierung hat entschieden.",
+        "Über die Pläne wird gestritten.",
+    ]
+    assert split_sentences("".join(JAPANESE)) == JAPANESE
+
+
+def test_quotes_ending_in_punctuation() -> None:
+    assert split_sentences('"We will win," he said. The crowd cheered.') == [
+        '"We will win," he said.',
+        "The crowd cheered.",
+    ]
+    assert split_sentences('He said: "It is over." Then he left.') == [
+        'He said: "It is over."',
+        "Then he left.",
+    ]
+    assert split_sentences("\u201cWe will win,\u201d he said. The crowd cheered.") == [
+        "\u201cWe will win,\u201d he said.",
+        "The crowd cheered.",
+    ]
+    assert split_sentences('"Is it over?" she asked. Nobody answered.') == [
+        '"Is it over?" she asked.',
+        "Nobody answered.",
+    ]
+
+
+def test_quotation_of_several_sentences_with_attribution_stays_whole() -> None:
+    text = '"We know where to look. We know how to look," she said. Then she left.'
+    assert split_sentences(text) == [
+        '"We know where to look. We know how to look," she said.',
+        "Then she left.",
+    ]
+    text = "\u2018It isn\u2019t fair. We\u2019ll appeal,\u2019 said Mr Smith. The club agreed."
+    assert split_sentences(text) == [
+        "\u2018It isn\u2019t fair. We\u2019ll appeal,\u2019 said Mr Smith.",
+        "The club agreed.",
+    ]
+
+
+def test_question_and_exclamation_marks() -> None:
+    assert split_sentences("What a day! Nobody expected it. Really? Yes.") == [
+        "What a day!",
+        "Nobody expected it.",
+        "Really?",
+        "Yes.",
+    ]
+
+
+def test_ellipsis_inside_a_sentence() -> None:
+    assert split_sentences("The score was 2-1... and then it was 2-2. Amazing.") == [
+        "The score was 2-1... and then it was 2-2.",
+        "Amazing.",
+    ]
+    assert split_sentences("Nobody knows\u2026 yet. Then silence.") == [
+        "Nobody knows\u2026 yet.",
+        "Then silence.",
+    ]
+
+
+def test_pysbd_ellipsis_mistakes_are_repaired() -> None:
+    # "U.S. Army" makes pysbd decide this piece; it splits "2-1... and" into three pieces
+    assert split_sentences("The U.S. Army team led 2-1... and then it was 2-2. Amazing.") == [
+        "The U.S. Army team led 2-1... and then it was 2-2.",
+        "Amazing.",
+    ]
+
+
+def test_ellipsis_before_a_new_sentence() -> None:
+    assert split_sentences("He waited... Nobody came.") == ["He waited...", "Nobody came."]
+
+
+def test_never_crosses_a_paragraph_break() -> None:
+    text = "The council met on Monday and\n\nvoted to approve the plan. It was late.\n \nA new day"
+    assert split_sentences(text) == [
+        "The council met on Monday and",
+        "voted to approve the plan.",
+        "It was late.",
+        "A new day",
+    ]
+
+
+def test_wrapped_lines_are_joined_but_label_lines_are_not() -> None:
+    wrapped = "The council met on Monday evening and after a long debate\nvoted to approve it."
+    assert split_sentences(wrapped) == [
+        "The council met on Monday evening and after a long debate voted to approve it."
+    ]
+    labelled = "Share\nBy Jane Doe, Political Editor\nThe minister resigned on Tuesday."
+    assert split_sentences(labelled) == [
+        "Share",
+        "By Jane Doe, Political Editor",
+        "The minister resigned on Tuesday.",
+    ]
+
+
+def test_full_stop_without_space() -> None:
+    assert split_sentences("A court has heard.Shocking details emerged.") == [
+        "A court has heard.",
+        "Shocking details emerged.",
+    ]
+
+
+def test_caption_glued_to_a_sentence_is_split() -> None:
+    text = (
+        "His signature has been redacted for privacy reasons The former Labour MP, 86, "
+        "claimed expenses. He told The Times he would stay."
+    )
+    assert split_sentences(text) == [
+        "His signature has been redacted for privacy reasons",
+        "The former Labour MP, 86, claimed expenses.",
+        "He told The Times he would stay.",
+    ]
+
+
+def test_stray_full_stops_of_daily_mail_blocks() -> None:
+    text = "By . Jane Doe . PUBLISHED: 12:01 EST, 3 March 2014 | . A man was arrested."
+    assert split_sentences(text) == [
+        "By .",
+        "Jane Doe .",
+        "PUBLISHED: 12:01 EST, 3 March 2014 | .",
+        "A man was arrested.",
+    ]
+
+
+def test_sentences_are_substrings_in_order() -> None:
+    text = (
+        "Dr. Ann Lee, 54, of Portland, Ore., said the U.S. plan was \u201cbold.\u201d "
+        "Critics disagreed! Will it pass? Nobody knows... The vote is at 9 a.m. Tuesday."
+    )
+    found = split_sentences(text)
+    assert len(found) >= 4
+    position = 0
+    for sentence in found:
+        position = text.index(sentence, position) + len(sentence)
+    assert " ".join(found) == text
+
+
+def test_pysbd_is_only_asked_about_ambiguous_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = sentences_module._pysbd
+
+    def spy(piece: str) -> list[str]:
+        calls.append(piece)
+        return real(piece)
+
+    monkeypatch.setattr(sentences_module, "_pysbd", spy)
+    split_sentences("The council met on Monday. It voted. Mr. Smith left. Councillors cheered.")
+    split_sentences("J. R. Hale spoke. Fruit, e.g. Apples, is cheap. He waited... Nobody came.")
+    split_sentences("By . Jane Doe . The vote passed at 6.00 p.m. on Tuesday.")
+    assert calls == []
+    assert split_sentences("He moved to the U.S. It was 1990.") == [
+        "He moved to the U.S.",
+        "It was 1990.",
+    ]
+    assert calls == ["He moved to the U.S. It was 1990."]
+
+
+def test_segmenter_is_cached() -> None:
+    assert sentences_module._segmenter() is sentences_module._segmenter()
+
+
+def test_language_argument_is_accepted() -> None:
+    assert split_sentences("One sentence here. Another one.", language="en") == [
+        "One sentence here.",
+        "Another one.",
+    ]
