@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         "fetch",
         "gather new articles from the sources now",
         "Fetch every source now (concurrently), extract and store new and updated articles, "
-        "then print a table per source. Sources that failed recently wait out their backoff "
+        "summarise them and group reports of the same event into stories, then print a table "
+        "per source. Sources that failed recently wait out their backoff "
         "unless named with --source or --force is given. Exits 0 when at least one source "
         "succeeded, 1 when all failed.",
     )
@@ -103,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     articles = command(
         "articles",
         "list stored articles",
-        "List stored articles, newest first.",
+        "List stored articles, newest first, each with its summary and the story it belongs "
+        "to (articles that report the same event share a story number).",
     )
     articles.add_argument(
         "--since",
@@ -121,6 +125,33 @@ def build_parser() -> argparse.ArgumentParser:
     articles.add_argument("--limit", type=int, metavar="N", help="at most N articles")
     articles.add_argument(
         "--json", action="store_true", help="print a JSON array instead of a table"
+    )
+
+    summarize = command(
+        "summarize",
+        "extract and summarise URLs, article files or folders, without storing anything",
+        "Extract the main text of each TARGET and summarise it exactly as the pipeline does. "
+        "TARGET is an http(s) URL, an .html, .md or .txt file, or a folder (every such file "
+        "in it). A target that cannot be read is reported on stderr and the others still run; "
+        "the exit code is 1 if any failed. Uses the [summary] and [fetch] settings of the "
+        "config file when there is one, else the defaults.",
+    )
+    summarize.add_argument("targets", metavar="TARGET", nargs="+", help="URL, file or folder")
+    summarize.add_argument(
+        "--sentences",
+        type=int,
+        metavar="N",
+        help="at most N sentences (default: [summary] sentences)",
+    )
+    summarize.add_argument(
+        "--method",
+        choices=("extractive", "lead", "llm"),
+        help="summariser (default: [summary] method); llm needs [summary.llm]",
+    )
+    summarize.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per target per line: target, title, summary, sentences, text",
     )
     return parser
 
@@ -159,8 +190,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from .gather import gather_sources
-    from .report import FetchProgress, fetch_table
+    from .pipeline import refresh
+    from .report import FetchProgress, fetch_table, refresh_line
     from .store import Store
 
     settings = _settings(args)
@@ -176,8 +207,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     with Store(settings.storage.url) as store:
         count = len(names or settings.sources)
         with FetchProgress(count) as progress:
-            reports = asyncio.run(
-                gather_sources(
+            result = asyncio.run(
+                refresh(
                     store,
                     settings,
                     names=names,
@@ -185,7 +216,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                     on_report=progress.update,
                 )
             )
-    fetch_table(reports)
+    fetch_table(result.reports)
+    print(refresh_line(result, method=settings.summary.method))
+    reports = result.reports
     failed = any(r.status in {"error", "gone"} for r in reports)
     return 1 if failed and not any(r.succeeded for r in reports) else 0
 
@@ -219,11 +252,73 @@ def cmd_articles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summarize_settings(args: argparse.Namespace) -> Settings:
+    """The config's settings; without a config file (none given or found), the defaults."""
+    from .config import CONFIG_ENV, locate
+    from .resources import default_config
+
+    explicit = getattr(args, "config", None) or os.environ.get(CONFIG_ENV)
+    if explicit or locate().exists():
+        return _settings(args)
+    return load(default_config())
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from .pipeline import SummaryInput, SummaryOutput, summarise_batch
+    from .report import summary_json, summary_text
+    from .targets import read_targets
+
+    settings = _summarize_settings(args)
+    config = settings.summary
+    if args.sentences is not None:
+        if not 1 <= args.sentences <= 20:
+            raise ConfigError(f"--sentences: expected a number from 1 to 20, got {args.sentences}")
+        config = replace(config, sentences=args.sentences)
+    if args.method:
+        if args.method == "llm" and config.llm is None:
+            raise ConfigError(
+                f"--method llm: {settings.path.name} has no [summary.llm] table "
+                "(base_url and model of an OpenAI-compatible endpoint)"
+            )
+        config = replace(config, method=args.method)
+
+    async def run() -> list[tuple[str, str, str, str | SummaryOutput]]:
+        read = await read_targets(args.targets, fetch=settings.fetch)
+        good = [r for r in read if r.error is None]
+        inputs = [
+            SummaryInput(key=r.target.name, title=r.title, text=r.text, description=r.description)
+            for r in good
+        ]
+        outputs = iter(await summarise_batch(config, inputs))
+        return [
+            (r.target.name, r.title, r.text, r.error if r.error is not None else next(outputs))
+            for r in read
+        ]
+
+    failed = 0
+    for name, title, text, output in asyncio.run(run()):
+        if isinstance(output, str):
+            failed += 1
+            print(f"error: {output}", file=sys.stderr)
+            continue
+        if output.error and config.method == "llm":
+            print(
+                f"warning: {name}: LLM failed, extractive summary used: {output.error}",
+                file=sys.stderr,
+            )
+        if args.json:
+            print(summary_json(name, title=title, text=text, sentences=output.sentences))
+        else:
+            print(summary_text(name, title=title, sentences=output.sentences))
+    return 1 if failed else 0
+
+
 COMMANDS = {
     "init": cmd_init,
     "check": cmd_check,
     "fetch": cmd_fetch,
     "articles": cmd_articles,
+    "summarize": cmd_summarize,
 }
 
 

@@ -33,6 +33,9 @@ Frequency = Literal["daily", "weekly"]
 Security = Literal["none", "starttls", "tls"]
 SourceKind = Literal["auto", "feed", "page", "folder"]
 FullText = Literal["auto", "always", "never"]
+SummaryMethod = Literal["extractive", "lead", "llm"]
+WhenEmpty = Literal["skip", "note"]
+LLM_KEY_ENV = "DIGEST_LLM_API_KEY"
 
 T = TypeVar("T")
 
@@ -99,6 +102,33 @@ class SourceSettings:
     section: str
     kind: SourceKind
     full_text: FullText
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LlmSettings:
+    base_url: str
+    model: str
+    api_key: str = field(repr=False)
+    timeout: float
+    concurrency: int
+    max_input_words: int
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySettings:
+    method: SummaryMethod
+    sentences: int
+    max_words: int
+    llm: LlmSettings | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoriesSettings:
+    similarity: float  # 0 = the clustering's own default threshold
+    window_hours: float
+    top_stories: int
+    when_empty: WhenEmpty
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +141,8 @@ class Settings:
     fetch: FetchSettings
     sections: tuple[SectionSettings, ...]
     sources: tuple[SourceSettings, ...]
+    summary: SummarySettings
+    stories: StoriesSettings
     secret_key: str = field(repr=False)
 
     def section(self, name: str) -> SectionSettings:
@@ -421,6 +453,7 @@ def _load_sources(
             expected = "a folder path" if kind == "folder" else "an http(s) URL"
             raise t.fail("kind", f'"{kind}" needs url to be {expected}, got {_show(url)}')
         full_text = t.choice("full_text", "auto", ("auto", "always", "never"))
+        priority = t.get("priority", int, 0, "a whole number (higher ranks first)")
         t.finish()
         sources.append(
             SourceSettings(
@@ -429,12 +462,84 @@ def _load_sources(
                 section=section,
                 kind=kind,  # type: ignore[arg-type]
                 full_text=full_text,  # type: ignore[arg-type]
+                priority=priority,
             )
         )
     return tuple(sources)
 
 
-TOP_LEVEL = ("newsletter", "storage", "smtp", "web", "fetch", "sections", "sources")
+def _load_summary(file: str, root: Mapping[str, Any]) -> SummarySettings:
+    t = _table(file, root, "summary")
+    method = t.choice("method", "extractive", ("extractive", "lead", "llm"))
+    sentences = t.positive("sentences", 3, maximum=20)
+    max_words = t.positive("max_words", 90, maximum=2000)
+    llm_raw = t.get("llm", dict, {}, "a table [summary.llm]")
+    t.finish()
+    llm = None
+    if llm_raw or method == "llm":
+        lt = _Table(file, "summary.llm", llm_raw)
+        base_url = lt.text("base_url", "", "an http(s) URL")
+        model = lt.text("model", "", "a model name")
+        timeout = lt.seconds("timeout", 30.0)
+        concurrency = lt.positive("concurrency", 2, maximum=64)
+        max_input = lt.positive("max_input_words", 1500, maximum=100_000)
+        lt.finish()
+        if method == "llm":
+            parts = urlsplit(base_url)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise lt.expected(
+                    "base_url",
+                    'an http(s) URL of an OpenAI-compatible API, e.g. "http://localhost:11434/v1"',
+                    base_url,
+                )
+            if not model:
+                raise lt.fail("model", 'missing; method = "llm" needs a model name')
+        llm = LlmSettings(
+            base_url=base_url.rstrip("/"),
+            model=model,
+            api_key=os.environ.get(LLM_KEY_ENV, ""),
+            timeout=timeout,
+            concurrency=concurrency,
+            max_input_words=max_input,
+        )
+    return SummarySettings(
+        method=method,  # type: ignore[arg-type]
+        sentences=sentences,
+        max_words=max_words,
+        llm=llm,
+    )
+
+
+def _load_stories(file: str, root: Mapping[str, Any]) -> StoriesSettings:
+    t = _table(file, root, "stories")
+    similarity = t.get("similarity", float, 0.0, "a number from 0 to 1")
+    if not 0.0 <= similarity <= 1.0:
+        raise t.expected("similarity", "a number from 0 to 1 (0: the built-in default)", similarity)
+    window = t.seconds("window_hours", 72.0)
+    top = t.get("top_stories", int, 3, "a whole number (0 turns the block off)")
+    if not 0 <= top <= 50:
+        raise t.expected("top_stories", "a whole number from 0 to 50", top)
+    when_empty = t.choice("when_empty", "skip", ("skip", "note"))
+    t.finish()
+    return StoriesSettings(
+        similarity=similarity,
+        window_hours=window,
+        top_stories=top,
+        when_empty=when_empty,  # type: ignore[arg-type]
+    )
+
+
+TOP_LEVEL = (
+    "newsletter",
+    "storage",
+    "smtp",
+    "web",
+    "fetch",
+    "summary",
+    "stories",
+    "sections",
+    "sources",
+)
 
 
 def parse(text: str, *, path: Path) -> Settings:
@@ -461,6 +566,8 @@ def parse(text: str, *, path: Path) -> Settings:
         fetch=_load_fetch(file, root, newsletter.base_url),
         sections=sections,
         sources=_load_sources(file, root, base, sections),
+        summary=_load_summary(file, root),
+        stories=_load_stories(file, root),
         secret_key=secret,
     )
 

@@ -106,7 +106,7 @@ def extract_article(document: str | bytes, *, url: str = "") -> Extracted | None
     return Extracted(
         title=title,
         author=clean_line((doc.author or meta.author()).replace("; ", ", ")),
-        published=meta.published() or _parse_datetime(doc.date),
+        published=meta.published() or _guessed_date(doc.date, text),
         image=_absolute(base or canonical, meta.image()),
         text="\n\n".join(paragraphs),
         html=_to_html(body),
@@ -303,6 +303,23 @@ def _parse_datetime(value: str | None) -> datetime | None:
     if not 1990 <= parsed.year <= 2100:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+_COPYRIGHT_YEAR = r"(?:©|&copy;|&#169;|\(c\)|copyright)\s*(?:\d{{4}}\s*[-\u2013]\s*)?{year}\b"
+
+
+def _guessed_date(value: str | None, page: str) -> datetime | None:
+    """trafilatura's date guess, unless it is only the year of a copyright notice.
+
+    With no date in the page's metadata trafilatura falls back to a year it finds in
+    the text, and "© 2024" then dates an article to 1 January 2024.
+    """
+    parsed = _parse_datetime(value)
+    if parsed is None or (parsed.month, parsed.day, parsed.hour, parsed.minute) != (1, 1, 0, 0):
+        return parsed
+    if re.search(_COPYRIGHT_YEAR.format(year=parsed.year), page, re.IGNORECASE):
+        return None
+    return parsed
 
 
 _URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subscribers.db import Base, UTCDateTime
@@ -71,5 +71,13 @@ class Article(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The summary's sentences, how they were made, and the text they summarise
+    # (a hash of title and text: a changed article is summarised again).
+    summary: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    summary_method: Mapped[str] = mapped_column(String(20), default="")
+    summary_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The story (cluster of articles about one event) this article belongs to:
+    # the id of the story's earliest article.
+    story_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     source: Mapped[Source] = relationship(back_populates="articles")

@@ -69,6 +69,32 @@ class StoredArticle:
     words: int
     full_text: bool
     text: str
+    summary: tuple[str, ...] = ()
+    summary_method: str = ""
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryJob:
+    """An article that needs a (new) summary."""
+
+    id: int
+    title: str
+    text: str
+    description: str
+    summary_hash: str  # what the summary will be stored under
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDoc:
+    """An article as story clustering sees it."""
+
+    id: int
+    title: str
+    text: str
+    published: datetime
+    source: str
+    story_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,16 @@
-"""What the CLI prints: fetch progress and tables, article listings."""
+"""What the CLI prints: fetch progress and tables, article listings, summaries."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -22,6 +26,9 @@ from rich.table import Table
 
 from .gather import SourceReport
 from .records import StoredArticle
+
+if TYPE_CHECKING:
+    from .pipeline import RefreshResult
 
 STATUS_STYLE = {
     "ok": "green",
@@ -151,6 +158,11 @@ def fetch_table(reports: Sequence[SourceReport]) -> None:
     )
 
 
+def story_of(article: StoredArticle) -> int:
+    """The story an article belongs to: the story's id, or its own when it stands alone."""
+    return article.story_id if article.story_id is not None else article.id
+
+
 def article_dict(article: StoredArticle) -> dict[str, object]:
     return {
         "id": article.id,
@@ -164,6 +176,9 @@ def article_dict(article: StoredArticle) -> dict[str, object]:
         "fetched": article.fetched.isoformat(),
         "words": article.words,
         "full_text": article.full_text,
+        "summary": " ".join(article.summary),
+        "summary_method": article.summary_method,
+        "story": story_of(article),
     }
 
 
@@ -176,23 +191,69 @@ def articles_table(rows: Sequence[StoredArticle]) -> None:
     if not rows:
         console.print("no articles stored yet; run `digest fetch`")
         return
+    sizes = Counter(story_of(row) for row in rows)
     table = Table(title=f"{len(rows)} article(s)", title_justify="left")
     table.add_column("id", justify="right")
     table.add_column("published")
     table.add_column("source")
     table.add_column("section")
-    table.add_column("title", overflow="fold")
+    table.add_column("title and summary", overflow="fold", ratio=1)
+    table.add_column("story", justify="right")
     table.add_column("words", justify="right")
     for row in rows:
         when = _when(row.published) + ("*" if row.date_note else "")
+        story = story_of(row)
+        shared = sizes[story] > 1
+        cell = f"[bold]{escape(row.title)}[/bold]"
+        if row.summary:
+            cell += "\n" + escape(_short(" ".join(row.summary), 240))
+        else:
+            cell += "\n[dim](not summarised yet)[/dim]"
         table.add_row(
             str(row.id),
             when,
             escape(row.source),
             escape(row.section),
-            escape(row.title),
+            cell,
+            f"#{story}" + (f" ({sizes[story]})" if shared else ""),
             str(row.words),
         )
     console.print(table)
+    if any(sizes[story] > 1 for story in sizes):
+        console.print("#N (k): k of these articles report the same story")
     if any(row.date_note for row in rows):
         console.print("* the source gave no usable date; the time it was fetched stands in")
+
+
+def refresh_line(result: RefreshResult, *, method: str) -> str:
+    """One line on what ``digest fetch`` did after gathering."""
+    line = f"{result.summarised} article(s) summarised ({method})"
+    if result.fallbacks:
+        line += f", {result.fallbacks} with the extractive fallback (the LLM failed)"
+    return line + f"; {result.shared} recent story(ies) reported by more than one article"
+
+
+def summary_json(name: str, *, title: str, text: str, sentences: Sequence[str]) -> str:
+    """One line of ``digest summarize --json``."""
+    record = {
+        "target": name,
+        "title": title,
+        "summary": " ".join(sentences),
+        "sentences": list(sentences),
+        "text": text,
+    }
+    return json.dumps(record, ensure_ascii=False)
+
+
+def summary_text(name: str, *, title: str, sentences: Sequence[str]) -> str:
+    """A target's title and summary, readably, for ``digest summarize``."""
+    width = shutil.get_terminal_size((88, 24)).columns
+    wrap = min(max(width, 40), 100) - 2
+    lines = [f"== {name}", title or "(untitled)"]
+    if not sentences:
+        lines.append("  (no text to summarise)")
+    for sentence in sentences:
+        lines.append(
+            textwrap.fill(sentence, width=wrap, initial_indent="- ", subsequent_indent="  ")
+        )
+    return "\n".join(lines) + "\n"

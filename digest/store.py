@@ -8,7 +8,7 @@ concurrent starts of several processes safe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,15 +20,16 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .compose import Candidate
 from .config import SourceSettings
 from .errors import StorageError
 from .models import Article, Source
-from .records import ArticleData, SaveResult, SourceState, StoredArticle
+from .records import ArticleData, SaveResult, SourceState, StoredArticle, StoryDoc, SummaryJob
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x6469_6765_7374  # "digest": the PostgreSQL advisory lock key
@@ -154,7 +155,7 @@ class Store:
             self.engine = create_db_engine(url)
             if apply_migrations:
                 self.migrated = migrate(self.engine)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StorageError(
                 f"{display_url(url)}: cannot open the database: {reason} "
@@ -329,9 +330,149 @@ class Store:
                     words=article.words,
                     full_text=article.full_text,
                     text=article.text,
+                    summary=tuple(article.summary or ()),
+                    summary_method=article.summary_method,
+                    story_id=article.story_id,
                 )
                 for article, source_name, section_name in session.execute(query)
             ]
+
+    # -- summaries and stories ------------------------------------------------------
+
+    def summary_jobs(self, *, since: datetime, expected: Callable[[str], str]) -> list[SummaryJob]:
+        """Articles fetched since *since* whose summary is missing or out of date.
+
+        *expected* maps an article's content hash to the summary hash it should
+        have (it folds in the summary settings), so a changed article or a changed
+        method is summarised again, and nothing else is.
+        """
+        with self.session() as session:
+            query = select(Article.id, Article.content_hash, Article.summary_hash).where(
+                Article.fetched_at >= since
+            )
+            wanted = {
+                row_id: expected(content)
+                for row_id, content, current in session.execute(query)
+                if current != expected(content)
+            }
+            jobs = []
+            ids = sorted(wanted)
+            for start in range(0, len(ids), 500):
+                query_texts = select(
+                    Article.id, Article.title, Article.text, Article.description
+                ).where(Article.id.in_(ids[start : start + 500]))
+                for row_id, title, body, description in session.execute(query_texts):
+                    jobs.append(
+                        SummaryJob(
+                            id=row_id,
+                            title=title,
+                            text=body,
+                            description=description,
+                            summary_hash=wanted[row_id],
+                        )
+                    )
+        return sorted(jobs, key=lambda job: job.id)
+
+    def save_summary(
+        self,
+        article_id: int,
+        sentences: Sequence[str],
+        *,
+        method: str,
+        summary_hash: str | None,
+    ) -> None:
+        """Store an article's summary; a *summary_hash* of None marks it for another try."""
+        with self.session() as session:
+            session.execute(
+                update(Article)
+                .where(Article.id == article_id)
+                .values(summary=list(sentences), summary_method=method, summary_hash=summary_hash)
+            )
+
+    def story_docs(self, *, since: datetime) -> list[StoryDoc]:
+        """Articles published or fetched since *since*, for story clustering."""
+        query = (
+            select(Article, Source.name)
+            .join(Source, Article.source_id == Source.id)
+            .where((Article.published_at >= since) | (Article.fetched_at >= since))
+            .order_by(Article.id)
+        )
+        with self.session() as session:
+            return [
+                StoryDoc(
+                    id=article.id,
+                    title=article.title,
+                    text=article.text,
+                    published=article.published_at,
+                    source=name,
+                    story_id=article.story_id,
+                )
+                for article, name in session.execute(query)
+            ]
+
+    def candidates(
+        self, *, since: datetime, priorities: Mapping[str, int] | None = None
+    ) -> list[Candidate]:
+        """Articles gathered since *since*, as composition takes them."""
+        priorities = priorities or {}
+        query = (
+            select(
+                Article.id,
+                Source.name,
+                Source.section,
+                Article.title,
+                Article.url,
+                Article.published_at,
+                Article.fetched_at,
+                Article.summary,
+                Article.author,
+                Article.words,
+                Article.full_text,
+                Article.story_id,
+            )
+            .join(Source, Article.source_id == Source.id)
+            .where(Article.fetched_at >= since)
+            .order_by(Article.id)
+        )
+        with self.session() as session:
+            return [
+                Candidate(
+                    id=row.id,
+                    source=row.name,
+                    section=row.section,
+                    title=row.title,
+                    url=row.url,
+                    published=row.published_at,
+                    fetched=row.fetched_at,
+                    summary=tuple(row.summary or ()),
+                    author=row.author,
+                    words=row.words,
+                    full_text=row.full_text,
+                    story=row.story_id,
+                    priority=priorities.get(row.name, 0),
+                )
+                for row in session.execute(query)
+            ]
+
+    def save_stories(self, stories: dict[int, int]) -> int:
+        """Set each article's story id; return how many changed."""
+        changed = 0
+        with self.session() as session:
+            by_story: dict[int, list[int]] = {}
+            for article_id, story_id in stories.items():
+                by_story.setdefault(story_id, []).append(article_id)
+            for story_id, article_ids in by_story.items():
+                for start in range(0, len(article_ids), 500):
+                    result = session.execute(
+                        update(Article)
+                        .where(
+                            Article.id.in_(article_ids[start : start + 500]),
+                            (Article.story_id != story_id) | Article.story_id.is_(None),
+                        )
+                        .values(story_id=story_id)
+                    )
+                    changed += result.rowcount or 0  # type: ignore[attr-defined]
+        return changed
 
 
 def _new_article(source_id: int, item: ArticleData, now: datetime) -> Article:

@@ -33,3 +33,6 @@ class Subscriber(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
+    # Articles gathered up to this moment have been delivered (or passed over);
+    # the next digest holds only what was gathered after it.  None: no digest yet.
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -74,12 +74,19 @@ def free_port() -> int:
 
 
 def table_rows(out: str) -> dict[str, list[str]]:
-    """The body rows of a rich table on stdout, keyed by their first cell."""
+    """The body rows of a rich table on stdout, keyed by their first cell.
+
+    A cell that wraps onto further lines is joined back into one string.
+    """
     rows: dict[str, list[str]] = {}
+    last: list[str] | None = None
     for line in out.splitlines():
         if line.startswith("│"):
             cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
-            rows[cells[0]] = cells
+            if cells[0] or last is None:
+                rows[cells[0]] = last = cells
+            else:  # a continuation line of the row above
+                last[:] = [" ".join(filter(None, pair)) for pair in zip(last, cells, strict=True)]
     return rows
 
 
@@ -727,6 +734,14 @@ def test_articles_table(capsys: pytest.CaptureFixture[str], make_config: ConfigW
     assert len(rows) == 4
     assert all(cells[2:4] == ["World samples", "World"] for cells in rows.values())
     assert any("Mongolian herders" in cells[4] for cells in rows.values())
+    # Each article shows its summary under its title, and its story.
+    danube = [cells for cells in rows.values() if "Danube" in cells[4]]
+    assert len(danube) == 2
+    assert all("Giurgiu" in cells[4] for cells in danube)  # from the summary, not the title
+    assert danube[0][5] == danube[1][5]  # one story ...
+    assert danube[0][5].endswith("(2)")  # ... of two articles
+    herders = next(cells for cells in rows.values() if "Mongolian herders" in cells[4])
+    assert herders[5] == f"#{herders[0]}"  # a story of its own
 
 
 @pytest.mark.parametrize(

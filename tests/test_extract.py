@@ -332,3 +332,36 @@ def test_boilerplate_lines(line: str) -> None:
 )
 def test_real_sentences_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate(line)
+
+
+def _undated_article(footer: str) -> str:
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of a report on the harbour crane strike, which entered its "
+        f"second week on Monday as talks between the union and port operators stalled "
+        f"again over shift patterns and pay.</p>"
+        for n in range(1, 7)
+    )
+    return (
+        "<html><head><title>Crane strike enters second week</title></head><body>"
+        f"<article><h1>Crane strike enters second week</h1>{paragraphs}</article>"
+        f"<footer><p>{footer}</p></footer></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "footer", ["&copy; 2024 Example News", "Copyright 2019-2024 Example News", "(c) 2024 Example"]
+)
+def test_copyright_year_is_not_a_publication_date(footer: str) -> None:
+    extracted = extract_article(_undated_article(footer), url="https://news.example/strike")
+    assert extracted is not None
+    assert extracted.published is None
+
+
+def test_a_dated_page_keeps_its_date_despite_a_copyright_line() -> None:
+    page_text = _undated_article("&copy; 2024 Example News").replace(
+        "</head>",
+        '<meta property="article:published_time" content="2024-03-05T08:00:00Z"></head>',
+    )
+    extracted = extract_article(page_text, url="https://news.example/strike")
+    assert extracted is not None
+    assert extracted.published == datetime(2024, 3, 5, 8, 0, tzinfo=UTC)
