@@ -129,6 +129,7 @@ HELP = {
     ("check",): "Validate the configuration, open the database and apply pending migrations",
     ("fetch",): "Fetch every source now",
     ("articles",): "List stored articles",
+    ("summarize",): "Extract the main text of each TARGET and summarise it",
 }
 
 
