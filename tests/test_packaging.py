@@ -9,6 +9,7 @@ import sys
 import venv
 import zipfile
 from pathlib import Path
+from site import getsitepackages
 
 import pytest
 
@@ -85,9 +86,14 @@ def test_wheel_contents(wheel: Path) -> None:
 
 def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
-    # The system site-packages provide the dependencies; digest itself comes from the wheel.
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    # The running interpreter's site-packages provide the dependencies (whether the tests run
+    # from a virtualenv or the system Python); digest itself comes from the wheel. A .pth line
+    # only appends a path, so the checkout's editable-install hook is not picked up.
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    new_site = _run([str(python), "-c", purelib], cwd=tmp_path).stdout.strip()
+    Path(new_site, "dependencies.pth").write_text("\n".join(getsitepackages()) + "\n")
     installed = _run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
          "--no-index", "--ignore-installed", str(wheel)],
