@@ -42,3 +42,7 @@ class TooLarge(FetchError):
 
 class ParseError(DigestError, ValueError):
     """A document (feed, page, article file) could not be parsed."""
+
+
+class RenderError(DigestError, ValueError):
+    """A template or the MJML it produced is broken; the message names the file and line."""
