@@ -81,3 +81,27 @@ class Article(Base):
     story_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     source: Mapped[Source] = relationship(back_populates="articles")
+
+
+class Edition(Base):
+    """A digest as it went out, for the web version and the archive.
+
+    One row per distinct content: subscribers who got the same stories share it.
+    The HTML and text are the shared parts, with the personal links (unsubscribe,
+    preferences) replaced by neutral ones, so the archive can be public.
+    """
+
+    __tablename__ = "editions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # a hash of the content
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    preheader: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    sections: Mapped[list[str]] = mapped_column(JSON)
+    article_ids: Mapped[list[int]] = mapped_column(JSON)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())

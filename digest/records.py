@@ -101,3 +101,33 @@ class StoryDoc:
 class SaveResult:
     new: int = 0
     updated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EditionData:
+    """A digest to archive: its shared content, free of anyone's personal links."""
+
+    key: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    items: int
+    sections: tuple[str, ...]
+    article_ids: tuple[int, ...]
+    period_start: datetime
+    period_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEdition:
+    id: int
+    created_at: datetime
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    items: int
+    sections: tuple[str, ...]
+    period_start: datetime
+    period_end: datetime

@@ -28,8 +28,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from .compose import Candidate
 from .config import SourceSettings
 from .errors import StorageError
-from .models import Article, Source
-from .records import ArticleData, SaveResult, SourceState, StoredArticle, StoryDoc, SummaryJob
+from .models import Article, Edition, Source
+from .records import (
+    ArticleData,
+    EditionData,
+    SaveResult,
+    SourceState,
+    StoredArticle,
+    StoredEdition,
+    StoryDoc,
+    SummaryJob,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x6469_6765_7374  # "digest": the PostgreSQL advisory lock key
@@ -474,6 +483,44 @@ class Store:
                     changed += result.rowcount or 0  # type: ignore[attr-defined]
         return changed
 
+    # -- the archive of editions ------------------------------------------------------
+
+    def archive(self, edition: EditionData, *, now: datetime) -> int:
+        """Store *edition* unless one with its key is stored already; return its id."""
+        with self.session() as session:
+            existing = session.scalar(select(Edition.id).where(Edition.key == edition.key))
+            if existing is not None:
+                return existing
+            row = Edition(
+                key=edition.key,
+                created_at=now,
+                subject=edition.subject,
+                preheader=edition.preheader,
+                html=edition.html,
+                text=edition.text,
+                items=edition.items,
+                sections=list(edition.sections),
+                article_ids=list(edition.article_ids),
+                period_start=edition.period_start,
+                period_end=edition.period_end,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def editions(self, *, limit: int = 50, before: int | None = None) -> list[StoredEdition]:
+        """The newest editions first (with ids below *before*, to page back)."""
+        query = select(Edition).order_by(Edition.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(Edition.id < before)
+        with self.session() as session:
+            return [_edition(row) for row in session.scalars(query)]
+
+    def edition(self, edition_id: int) -> StoredEdition | None:
+        with self.session() as session:
+            row = session.get(Edition, edition_id)
+            return _edition(row) if row is not None else None
+
 
 def _new_article(source_id: int, item: ArticleData, now: datetime) -> Article:
     return Article(
@@ -520,3 +567,18 @@ def _update_article(row: Article, item: ArticleData, now: datetime) -> None:
         row.date_note = None
     row.content_hash = item.content_hash
     row.updated_at = now
+
+
+def _edition(row: Edition) -> StoredEdition:
+    return StoredEdition(
+        id=row.id,
+        created_at=row.created_at,
+        subject=row.subject,
+        preheader=row.preheader,
+        html=row.html,
+        text=row.text,
+        items=row.items,
+        sections=tuple(row.sections),
+        period_start=row.period_start,
+        period_end=row.period_end,
+    )
