@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cli_preview, cli_subscribers
 from .config import Settings, load, parse_duration
 from .errors import ConfigError, DigestError
 
@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one JSON object per target per line: target, title, summary, sentences, text",
     )
+    cli_preview.add_parsers(command)
+    cli_subscribers.add_parsers(command)
     return parser
 
 
@@ -319,6 +321,8 @@ COMMANDS = {
     "fetch": cmd_fetch,
     "articles": cmd_articles,
     "summarize": cmd_summarize,
+    **cli_preview.COMMANDS,
+    **cli_subscribers.COMMANDS,
 }
 
 

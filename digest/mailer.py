@@ -20,6 +20,7 @@ import aiosmtplib
 
 from .config import SmtpSettings
 from .errors import DigestError
+from .message import message_bytes
 
 LOGGER = logging.getLogger(__name__)
 
@@ -109,13 +110,13 @@ class Mailer:
         recipients = _recipients(message)
         if not recipients:
             raise MailError("the message has no recipient", permanent=True)
+        # The exact bytes build_message prepared (pre-encoded parts), not a re-flattening.
+        data = message_bytes(message)
         for attempt in (1, 2):
             reused = self._client is not None and self._client.is_connected
             client = await self._connect()
             try:
-                _refused, response = await client.send_message(
-                    message, sender=self.sender, recipients=recipients
-                )
+                _refused, response = await client.sendmail(self.sender, recipients, data)
             except aiosmtplib.SMTPServerDisconnected as exc:
                 # A reused connection the server had closed while idle: reconnect once.
                 # A fresh connection that drops is not retried here, since the server

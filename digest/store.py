@@ -181,6 +181,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory, for code that manages its own transactions (subscribers)."""
+        return self._sessions
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
