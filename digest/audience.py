@@ -130,7 +130,11 @@ class AudienceMail:
 
     async def __call__(
         self, kind: str, subscriber: SubscriberView, links: Mapping[str, str]
-    ) -> Sent:
+    ) -> None:
+        await self.send(kind, subscriber, links)
+
+    async def send(self, kind: str, subscriber: SubscriberView, links: Mapping[str, str]) -> Sent:
+        """Render and send one mail; raises :class:`digest.mailer.MailError` if not taken."""
         message = self.message(kind, subscriber, links)
         async with Mailer(
             self.settings.smtp, sender=self.settings.newsletter.sender.addr_spec

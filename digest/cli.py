@@ -153,6 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one JSON object per target per line: target, title, summary, sentences, text",
     )
+    serve = command(
+        "serve",
+        "run the web server: sign-up pages, the archive and the operator preview",
+        "Serve the sign-up, confirmation, preferences and unsubscribe pages, the archive of "
+        "sent editions (/archive) and the operator preview (/operator/preview) on [web] host "
+        "and port. Outside loopback it needs DIGEST_SECRET_KEY (it signs subscribers' links), "
+        "and the preview answers there only to DIGEST_OPERATOR_TOKEN. Stop it with Ctrl-C.",
+    )
+    serve.add_argument(
+        "--host", metavar="HOST", help="listen on this address (default: [web] host)"
+    )
+    serve.add_argument(
+        "--port", type=int, metavar="PORT", help="listen on this port (default: [web] port)"
+    )
     cli_preview.add_parsers(command)
     cli_subscribers.add_parsers(command)
     return parser
@@ -315,12 +329,22 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .web import serve  # the web stack loads only for this command
+
+    if args.port is not None and not 0 < args.port < 65536:
+        raise ConfigError(f"--port: expected a port number from 1 to 65535, got {args.port}")
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
 COMMANDS = {
     "init": cmd_init,
     "check": cmd_check,
     "fetch": cmd_fetch,
     "articles": cmd_articles,
     "summarize": cmd_summarize,
+    "serve": cmd_serve,
     **cli_preview.COMMANDS,
     **cli_subscribers.COMMANDS,
 }

@@ -28,6 +28,7 @@ CONFIG_ENV = "DIGEST_CONFIG"
 SECRET_ENV = "DIGEST_SECRET_KEY"
 SMTP_PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
 PLACEHOLDER_SECRET = "change-me"
+OPERATOR_TOKEN_ENV = "DIGEST_OPERATOR_TOKEN"
 
 Frequency = Literal["daily", "weekly"]
 Security = Literal["none", "starttls", "tls"]
@@ -73,6 +74,8 @@ class SmtpSettings:
 class WebSettings:
     host: str
     port: int
+    # Lets the operator pages (preview) answer off loopback; from the environment.
+    operator_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +357,7 @@ def _load_web(file: str, root: Mapping[str, Any]) -> WebSettings:
     host = t.text("host", "127.0.0.1", "a host name or IP address")
     port = t.positive("port", 8080, maximum=65535)
     t.finish()
-    return WebSettings(host=host, port=port)
+    return WebSettings(host=host, port=port, operator_token=os.environ.get(OPERATOR_TOKEN_ENV, ""))
 
 
 def _load_fetch(file: str, root: Mapping[str, Any], base_url: str) -> FetchSettings:

@@ -415,7 +415,7 @@ class Renderer:
         self._lock = threading.Lock()
         self.compiles = 0  # MJML compilations so far (the expensive step)
         self.reload = reload  # drop compiled digests when a template file changes (preview)
-        self._stamp = self._templates_stamp() if reload else ()
+        self._stamp = self.templates_stamp() if reload else ()
 
     @classmethod
     def from_settings(cls, newsletter: NewsletterSettings, **options: Any) -> Renderer:
@@ -530,19 +530,25 @@ class Renderer:
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            # Jinja rechecks a cached template's own file, but not whether an override
+            # now shadows it: forget them all.
+            if self.env.cache is not None:
+                self.env.cache.clear()
 
-    def _templates_stamp(self) -> tuple[tuple[str, int], ...]:
+    def templates_stamp(self) -> tuple[tuple[str, int], ...]:
+        """Every template file with its modification time: changes when any template does."""
         return tuple(
             (str(path), path.stat().st_mtime_ns)
             for folder in self.folders
-            for path in sorted(folder.glob("email/*.j2"))
+            for pattern in ("email/*.j2", "web/*.html")
+            for path in sorted(folder.glob(pattern))
         )
 
     def _content(
         self, digest: Digest, zone: tzinfo, named: bool, reserve: tuple[tuple[str, int], ...]
     ) -> _Content:
         if self.reload:
-            stamp = self._templates_stamp()
+            stamp = self.templates_stamp()
             if stamp != self._stamp:
                 self._stamp = stamp
                 self.clear_cache()
