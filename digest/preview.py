@@ -2,14 +2,19 @@
 
 :func:`build_preview` takes the one code path the sender takes (compose, then
 render, then build the MIME message) and changes nothing: no mail leaves, no
-watermark moves, no edition is archived.  ``digest preview`` writes its result
-to a file; the operator page of ``digest serve`` shows it in the browser.
+watermark moves, no edition is archived; it only reads the database.
+``digest preview`` writes its result to a file; the operator page of
+``digest serve`` shows it in the browser.
+
+Without a subscriber the preview is for the *default reader*: every section,
+the newsletter's frequency, and a regular reader's digest of the last period
+(not a first digest), with neutral links in place of personal ones.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
@@ -27,6 +32,7 @@ from .store import Store
 
 # The default reader is nobody: an address in a domain that cannot exist (RFC 2606).
 DEFAULT_READER = "preview@example.invalid"
+DEFAULT_READER_NAME = "the default reader"
 
 
 class PreviewError(DigestError):
@@ -37,30 +43,55 @@ class PreviewError(DigestError):
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """One digest as it would go out now; ``rendered`` is None when nothing would."""
+    """One digest as it would go out now.
+
+    ``rendered``, ``email`` and ``raw`` are None, None and b"" when nothing
+    would be sent; ``nothing_new`` then says why (it is "" otherwise).
+    """
 
     digest: Digest
     rendered: RenderedEmail | None
     email: EmailMessage | None
     raw: bytes  # the message as it would be handed to the SMTP server
-    to: str  # the recipient, or "the default reader"
-    subscriber: SubscriberView | None
+    to: str  # the recipient as in the To header, or "the default reader"
+    subscriber: SubscriberView | None  # None: the default reader
+    timezone: tzinfo  # the reader's; the digest's times are shown in it
     nothing_new: str = ""  # why nothing would be sent
     warning: str = ""  # e.g. the subscriber would not get it (unsubscribed, paused)
 
+    @property
+    def would_send(self) -> bool:
+        """Whether a digest would go out now (False: nothing new, and the config skips)."""
+        return self.rendered is not None
+
 
 def _who(view: SubscriberView | None) -> str:
-    return view.email if view is not None else "the default reader"
+    return view.email if view is not None else DEFAULT_READER_NAME
 
 
 def _warning(view: SubscriberView | None) -> str:
     if view is None:
         return ""
+    if view.status == "pending":
+        return f"{view.email} is pending (not confirmed): they would not receive this digest"
     if view.status != "active":
         return f"{view.email} is {view.status}: they would not receive this digest"
     if view.paused:
         return f"{view.email} has paused their digests: they would not receive this one now"
     return ""
+
+
+def find_subscriber(
+    store: Store, settings: Settings, renderer: Renderer, email: str
+) -> SubscriberView:
+    """The subscriber with address *email*; :class:`PreviewError` when there is none."""
+    try:
+        view = open_audience(store, settings, renderer).find(email)
+    except AddressError as exc:
+        raise PreviewError(f"--subscriber: {exc}") from exc
+    if view is None:
+        raise PreviewError(f"--subscriber: no subscriber has the address {email}")
+    return view
 
 
 def build_preview(
@@ -73,24 +104,17 @@ def build_preview(
 ) -> Preview:
     """The digest *subscriber* (an address; None: the default reader) would get at *now*.
 
-    The default reader takes every section and the newsletter's frequency, and
-    gets the last period's stories.  Raises :class:`PreviewError` for an
-    address that is invalid or not subscribed, and
-    :class:`digest.errors.RenderError` for a broken template.
+    Raises :class:`PreviewError` for an address no subscriber has,
+    :class:`digest.errors.RenderError` for a broken template and
+    :class:`digest.message.MessageError` for a header that cannot be built.
     """
     newsletter = settings.newsletter
     base = newsletter.base_url.rstrip("/")
-    view: SubscriberView | None = None
-    if subscriber is not None:
-        try:
-            view = open_audience(store, settings, renderer).find(subscriber)
-        except AddressError as exc:
-            raise PreviewError(f"--subscriber: {exc}") from exc
-        if view is None:
-            raise PreviewError(
-                f"--subscriber: no subscriber has the address {subscriber} "
-                "(see `digest subscribers list`)"
-            )
+    # No edition is archived by a preview, so the "view in browser" link cannot
+    # point at this one yet: it points at the archive's index instead.
+    web_url = f"{base}/archive"
+    view = None if subscriber is None else find_subscriber(store, settings, renderer, subscriber)
+    zone: tzinfo
     if view is not None:
         preferences = Preferences(
             sections=view.sections, frequency=view.frequency, watermark=view.watermark
@@ -103,26 +127,29 @@ def build_preview(
             name=view.name,
             unsubscribe_url=unsubscribe,
             preferences_url=links.url("preferences", view, now=now),
-            # The edition is archived when it is sent; until then the archive's index.
-            web_url=f"{base}/archive",
+            web_url=web_url,
         )
         to = recipient(view.email, view.name)
     else:
-        preferences = Preferences(frequency=newsletter.frequency)
+        # A regular reader's digest of the last period: the watermark one period back
+        # (without one the digest would greet a newcomer with "your first digest").
+        preferences = Preferences(
+            frequency=newsletter.frequency, watermark=now - period(newsletter.frequency)
+        )
         zone = newsletter.timezone
+        # Neutral links: the sign-up page unsubscribes no one and shows no one's settings.
         unsubscribe = f"{base}/subscribe"
         personal = Personal(
             email=DEFAULT_READER,
             unsubscribe_url=unsubscribe,
             preferences_url=f"{base}/subscribe",
-            web_url=f"{base}/archive",
+            web_url=web_url,
         )
         to = recipient(DEFAULT_READER)
 
     digest = compose_for(store, settings, preferences, now=now)
     if digest.empty and settings.stories.when_empty == "skip":
-        since = view.watermark if view and view.watermark else now - period(preferences.frequency)
-        stamp = since.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        stamp = digest.since.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
         return Preview(
             digest=digest,
             rendered=None,
@@ -130,6 +157,7 @@ def build_preview(
             raw=b"",
             to=_who(view),
             subscriber=view,
+            timezone=zone,
             nothing_new=f"nothing new for {_who(view)} since {stamp}: no digest would be sent",
             warning=_warning(view),
         )
@@ -150,8 +178,15 @@ def build_preview(
         raw=message_bytes(email),
         to=str(to),
         subscriber=view,
+        timezone=zone,
         warning=_warning(view),
     )
 
 
-__all__ = ["DEFAULT_READER", "Preview", "PreviewError", "build_preview"]
+__all__ = [
+    "DEFAULT_READER",
+    "Preview",
+    "PreviewError",
+    "build_preview",
+    "find_subscriber",
+]
