@@ -515,6 +515,23 @@ class Audience:
             session.flush()
             return SubscribeOutcome("resent", _view(row))
 
+    def confirmation_not_sent(self, subscriber_ids: Iterable[int]) -> None:
+        """Take back the note that confirmation mails went out to these pending people.
+
+        :meth:`subscribe` notes the time when it asks for a confirmation mail, to
+        limit resends; when the mail could not be sent after all, this clears that
+        note so that the next sign-up sends it at once.
+        """
+        ids = list(subscriber_ids)
+        if not ids:
+            return
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Subscriber)
+                .where(Subscriber.id.in_(ids), Subscriber.status == "pending")
+                .values(confirm_sent_at=None)
+            )
+
     def _activate(self, session: Session, row: Subscriber, now: datetime) -> None:
         row.status = "active"
         row.confirmed_at = now

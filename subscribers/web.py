@@ -509,6 +509,8 @@ class _Site:
             await self.send_mail(kind, subscriber, links)
         except Exception:  # the page has been answered: log and carry on
             log.exception("could not send the %s mail to subscriber %s", kind, subscriber.id)
+            if kind == "confirm":  # so that signing up again sends it at once
+                await run_in_threadpool(self.audience.confirmation_not_sent, [subscriber.id])
 
     # -- tokens ------------------------------------------------------------
 

@@ -297,6 +297,17 @@ def test_subscribing_twice_resends_only_after_a_while(audience: Audience) -> Non
     assert len(audience.list()) == 1
 
 
+def test_a_confirmation_mail_that_did_not_leave_is_resent_at_once(audience: Audience) -> None:
+    first = subscribe(audience)
+    assert first.subscriber is not None
+    audience.confirmation_not_sent([first.subscriber.id])
+    again = subscribe(audience, now=NOW + timedelta(minutes=1))
+    assert (again.action, again.send_confirmation) == ("resent", True)
+    # The resend was noted again; an empty list changes nothing.
+    audience.confirmation_not_sent([])
+    assert subscribe(audience, now=NOW + timedelta(minutes=2)).action == "throttled"
+
+
 def test_confirming_activates_once_and_schedules_the_first_digest(audience: Audience) -> None:
     ada = subscribe(audience, timezone="Europe/Paris", send_at="08:00").subscriber
     assert ada is not None
