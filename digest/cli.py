@@ -29,7 +29,8 @@ EPILOG = (
 )
 
 
-def _common() -> argparse.ArgumentParser:
+def common_options() -> argparse.ArgumentParser:
+    """--config and -v/--verbose, as a parent parser for every command and subcommand."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
@@ -48,7 +49,7 @@ def _common() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common()
+    common = common_options()
     parser = argparse.ArgumentParser(
         prog="digest",
         description="Self-hosted email newsletter digests: gather articles from feeds, pages "

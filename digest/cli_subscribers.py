@@ -61,25 +61,6 @@ class Refused(DigestError):
 # -- parsers -------------------------------------------------------------------------
 
 
-def _common() -> argparse.ArgumentParser:
-    """--config and -v once more, so they also work after ``subscribers ACTION``."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="the configuration file (default: $DIGEST_CONFIG, else ./config.toml)",
-    )
-    common.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=argparse.SUPPRESS,
-        help="say more (-v: details and tracebacks, -vv: debug logging)",
-    )
-    return common
-
-
 def _status_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--status",
@@ -163,7 +144,9 @@ def add_parsers(command: CommandFactory) -> None:
         "Run `digest subscribers ACTION --help` for an action's options.",
     )
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    common = _common()
+    from .cli import common_options  # at call time: digest.cli imports this module
+
+    common = common_options()
 
     def action(name: str, summary: str, description: str) -> argparse.ArgumentParser:
         return actions.add_parser(name, help=summary, description=description, parents=[common])
