@@ -670,6 +670,33 @@ class Audience:
             self._suppress(session, _lookup_address(email), "unsubscribed", now)
         return UnsubscribeOutcome("unknown", None)
 
+    def mark_undeliverable(
+        self, email: str, status: Literal["bounced", "complained"], *, now: datetime
+    ) -> SubscriberView | None:
+        """A hard bounce or a complaint: no more mail to this address.
+
+        The subscriber (if any) takes ``status`` and is no longer due; the address
+        goes on the suppression list, which only the person's own new subscription
+        and confirmation lift.  An ended subscription keeps its status.  Returns the
+        subscriber, or None when nobody has the address (it is suppressed all the same).
+        """
+        if status not in ("bounced", "complained"):
+            raise ValueError(f'status: expected "bounced" or "complained", got {status!r}')
+        address = _lookup_address(email)
+        with self._sessions.begin() as session:
+            row = session.scalar(
+                select(Subscriber)
+                .where(Subscriber.email_key == address_key(address))
+                .with_for_update()
+            )
+            if row is not None and row.status not in ENDED:
+                row.status = status
+                row.next_due_at = None
+                row.updated_at = now
+            self._suppress(session, row.email if row is not None else address, status, now)
+            session.flush()
+            return _view(row) if row is not None else None
+
     def forget(self, email: str, *, now: datetime) -> ForgetOutcome:
         """Erase a person: their subscriber row and consent records.
 

@@ -36,6 +36,9 @@ DEFAULT_LIFETIMES: Mapping[Purpose, timedelta] = {
     "preferences": timedelta(days=90),
 }
 
+# Digest mails carry unsubscribe links; they must work this long after a send at least.
+MIN_UNSUBSCRIBE_LIFETIME = timedelta(days=60)
+
 _VERSION = 1
 # version, purpose, subscriber id, issued at, expires at (seconds since the epoch), stamp
 _LAYOUT = struct.Struct(">BBQQQ8s")
@@ -102,7 +105,8 @@ def _b64decode(text: str) -> bytes:
 class TokenSigner:
     """Issues and verifies tokens with one secret.
 
-    ``lifetimes`` overrides how long each purpose's tokens stay valid.
+    ``lifetimes`` overrides how long each purpose's tokens stay valid (unsubscribe
+    links at least :data:`MIN_UNSUBSCRIBE_LIFETIME`).
     """
 
     def __init__(
@@ -114,6 +118,11 @@ class TokenSigner:
         # A key of its own, so the secret's other uses never produce a valid token.
         self._key = hmac.new(raw, b"subscribers.tokens.v1", hashlib.sha256).digest()
         self.lifetimes: dict[Purpose, timedelta] = {**DEFAULT_LIFETIMES, **(lifetimes or {})}
+        if self.lifetimes["unsubscribe"] < MIN_UNSUBSCRIBE_LIFETIME:
+            raise ValueError(
+                "unsubscribe links must keep working for at least "
+                f"{MIN_UNSUBSCRIBE_LIFETIME.days} days, got {self.lifetimes['unsubscribe']}"
+            )
 
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()

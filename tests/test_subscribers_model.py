@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+import dns.resolver
 import pytest
 from alembic import command
 from sqlalchemy import func, select, text
@@ -25,10 +28,12 @@ from subscribers.schedule import ScheduleError, check_timezone, next_due
 from subscribers.service import (
     Audience,
     AudienceSettings,
+    ImportRow,
     PreferenceError,
     UnknownSubscriber,
 )
 from subscribers.tokens import (
+    MIN_UNSUBSCRIBE_LIFETIME,
     TokenExpired,
     TokenInvalid,
     TokenRevoked,
@@ -83,6 +88,23 @@ def test_a_bad_address_is_refused_with_what_is_wrong(typed: str, says: str) -> N
     assert isinstance(caught.value, ValueError)
 
 
+def test_validating_an_address_never_asks_the_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        asked.append(args)
+        raise AssertionError("validating an address must not look up DNS")
+
+    monkeypatch.setattr(dns.resolver.Resolver, "resolve", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    # A domain nobody registered: a deliverability check would refuse it.
+    assert normalize_address("ada@no-such-domain-7f3a9c1e.example") == (
+        "ada@no-such-domain-7f3a9c1e.example"
+    )
+    assert normalize_address("x@MÜNCHEN.de") == "x@münchen.de"
+    assert asked == []
+
+
 def test_addresses_compare_without_case_and_hash_without_revealing_themselves() -> None:
     assert address_key("Ada@Example.org") == address_key("ada@example.ORG")
     hashed = suppression_hash("Ada@Example.org")
@@ -121,6 +143,21 @@ def test_token_lifetimes_confirm_seven_days_unsubscribe_beyond_sixty() -> None:
     unsubscribe = SIGNER.issue("unsubscribe", 1, stamp=STAMP, now=NOW)
     with pytest.raises(TokenExpired):
         SIGNER.verify(unsubscribe, "unsubscribe", now=NOW + timedelta(days=181))
+
+
+def test_unsubscribe_links_cannot_be_configured_to_die_before_sixty_days() -> None:
+    assert timedelta(days=60) == MIN_UNSUBSCRIBE_LIFETIME
+    with pytest.raises(ValueError, match="at least 60 days"):
+        TokenSigner("a test secret", lifetimes={"unsubscribe": timedelta(days=59)})
+    signer = TokenSigner(
+        "a test secret",
+        lifetimes={"unsubscribe": timedelta(days=60), "confirm": timedelta(days=2)},
+    )
+    confirm = signer.issue("confirm", 1, stamp=STAMP, now=NOW)
+    with pytest.raises(TokenExpired):
+        signer.verify(confirm, "confirm", now=NOW + timedelta(days=2))
+    unsubscribe = signer.issue("unsubscribe", 1, stamp=STAMP, now=NOW)
+    signer.verify(unsubscribe, "unsubscribe", now=NOW + timedelta(days=59, hours=23))
 
 
 def test_a_token_made_for_one_purpose_does_not_serve_another() -> None:
@@ -362,6 +399,50 @@ def test_coming_back_after_leaving_needs_a_new_confirmation(audience: Audience) 
         audience.confirm(ada.id, now=NOW, stamp=back.subscriber.token_stamp).action == "confirmed"
     )
     assert not audience.is_suppressed("ada@example.org")
+
+
+@pytest.mark.parametrize("status", ["bounced", "complained"])
+def test_a_bounced_or_complaining_address_is_mailed_only_after_its_own_confirmation(
+    audience: Audience, store: Store, status: Literal["bounced", "complained"]
+) -> None:
+    ada = subscribe(audience, confirmed=True).subscriber
+    assert ada is not None
+    marked = audience.mark_undeliverable("ADA@example.org", status, now=NOW)
+    assert marked is not None and (marked.status, marked.next_due_at) == (status, None)
+    assert audience.due(NOW + timedelta(days=30)) == []
+    assert audience.is_suppressed("ada@example.org")
+    assert [(s.reason, s.email_hash) for s in rows(store, Suppression)] == [
+        (status, suppression_hash("ada@example.org"))
+    ]
+    # Neither the operator nor an import brings the address back ...
+    assert subscribe(audience, confirmed=True).action == "suppressed"
+    row = ImportRow(line=2, email="ada@example.org", name="", preferences=audience.preferences())
+    imported = audience.import_rows([row], source="people.csv", confirmed=True, now=NOW)
+    assert [s.reason for s in imported.skipped] == [f"already {status}"]
+    assert audience.find("ada@example.org").status == status  # type: ignore[union-attr]
+    # ... nor a confirm link from before; the person subscribes again and confirms.
+    assert audience.confirm(ada.id, now=NOW, stamp=ada.token_stamp).action == "not_pending"
+    back = subscribe(audience, now=NOW + timedelta(days=1))
+    assert back.action == "resubscribed" and back.send_confirmation
+    assert back.subscriber is not None and back.subscriber.status == "pending"
+    assert audience.due(NOW + timedelta(days=30)) == []
+    assert audience.is_suppressed("ada@example.org")  # until they confirm
+    done = audience.confirm(ada.id, now=NOW + timedelta(days=1), stamp=back.subscriber.token_stamp)
+    assert done.action == "confirmed"
+    assert not audience.is_suppressed("ada@example.org")
+    assert [s.id for s in audience.due(NOW + timedelta(days=3))] == [ada.id]
+
+
+def test_marking_an_unknown_or_ended_address_undeliverable(audience: Audience) -> None:
+    assert audience.mark_undeliverable("nobody@example.org", "bounced", now=NOW) is None
+    assert audience.is_suppressed("nobody@example.org")
+    ada = subscribe(audience, confirmed=True).subscriber
+    assert ada is not None
+    audience.unsubscribe(ada.id, now=NOW, source="test")
+    kept = audience.mark_undeliverable("ada@example.org", "complained", now=NOW)
+    assert kept is not None and kept.status == "unsubscribed"
+    with pytest.raises(ValueError, match="bounced"):
+        audience.mark_undeliverable("ada@example.org", "unsubscribed", now=NOW)  # type: ignore[arg-type]
 
 
 def test_an_operator_holding_consent_activates_directly(audience: Audience) -> None:

@@ -384,6 +384,9 @@ def test_the_answer_is_the_same_for_new_pending_active_and_unsubscribed(site: Si
     site.add("active@example.org", confirmed=True)
     left = site.add("left@example.org", confirmed=True)
     site.audience.unsubscribe(left.id, now=site.clock(), source="test")
+    site.add("bounced@example.org", confirmed=True)
+    site.audience.mark_undeliverable("bounced@example.org", "bounced", now=site.clock())
+    site.audience.forget(site.add("forgot@example.org", confirmed=True).email, now=site.clock())
     with site.client() as client:
         answers = {
             email: _comparable(sign_up(client, email))
@@ -392,15 +395,26 @@ def test_the_answer_is_the_same_for_new_pending_active_and_unsubscribed(site: Si
                 "pending@example.org",
                 "active@example.org",
                 "left@example.org",
+                "bounced@example.org",
+                "forgot@example.org",
             )
         }
     first = answers["new@example.org"]
     assert first[0] == 200 and "set-cookie" not in first[2]
     assert all(answer == first for answer in answers.values())
-    # The new and the returning address get a confirmation; the active one nothing
+    # The new and the returning addresses get a confirmation; the active one nothing
     # new, and the pending one was sent one moments ago.
-    mails = site.mailbox.quiet(2)
-    assert sorted(m.to for m in mails) == ["left@example.org", "new@example.org"]
+    mails = site.mailbox.quiet(4)
+    assert sorted(m.to for m in mails) == [
+        "bounced@example.org",
+        "forgot@example.org",
+        "left@example.org",
+        "new@example.org",
+    ]
+    for returning in ("left@example.org", "bounced@example.org", "forgot@example.org"):
+        person = site.audience.find(returning)
+        assert person is not None and person.status == "pending"  # until they confirm
+        assert site.audience.is_suppressed(returning)
 
 
 def test_a_bad_address_shows_the_form_again_with_what_is_wrong(site: Site) -> None:
