@@ -31,6 +31,8 @@ from datetime import datetime, timedelta
 
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 RECENCY_HALF_LIFE_HOURS = 12.0
+MAX_PRIORITY = 1000  # source priorities rank stories up to this magnitude
+_COVERAGE_STEP = 4 * MAX_PRIORITY + 2  # above any priority and recency term
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +144,19 @@ def lead_quality(article: Candidate) -> tuple[float, ...]:
 
 
 def story_score(articles: Sequence[Candidate], *, now: datetime) -> float:
-    """Rank of a story within its section: coverage first, then priority, then recency."""
+    """Rank of a story within its section: coverage first, then priority, then recency.
+
+    The order is strict (lexicographic), packed into one number: one more source
+    outweighs any source priority, and one step of priority outweighs any recency.
+    Priorities beyond +-MAX_PRIORITY count as +-MAX_PRIORITY.
+    """
     coverage = len({a.source for a in articles})
-    priority = max(a.priority for a in articles)
+    priority = min(max(max(a.priority for a in articles), -MAX_PRIORITY), MAX_PRIORITY)
     newest = max(a.published for a in articles)
     age_hours = max((now - newest).total_seconds() / 3600, 0.0)
-    recency = math.exp(-math.log(2) * age_hours / RECENCY_HALF_LIFE_HOURS)
-    return coverage * 10 + priority * 3 + recency
+    recency = math.exp(-math.log(2) * age_hours / RECENCY_HALF_LIFE_HOURS)  # (0, 1]
+    # priority + MAX_PRIORITY is 0 .. 2 * MAX_PRIORITY; steps of 2 leave room for recency
+    return coverage * _COVERAGE_STEP + (priority + MAX_PRIORITY) * 2 + recency
 
 
 def _build_story(articles: Iterable[Candidate], *, now: datetime) -> Story:

@@ -152,3 +152,82 @@ def test_method_option_and_llm_endpoint(
     assert code == 0
     assert fallback["sentences"] == extractive["sentences"]
     assert err.startswith(f"warning: {target}: LLM failed, extractive summary used:")
+
+
+# -- audit of issue 3 --------------------------------------------------------------------
+
+
+def test_a_nested_folder_names_files_by_their_path_inside_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "--json", str(SAMPLES))
+    assert (code, err) == (0, "")
+    records = json_lines(out)
+    expected = sorted(
+        str(path.relative_to(SAMPLES)).replace("\\", "/")
+        for path in SAMPLES.rglob("*")
+        if path.suffix in {".html", ".md", ".txt"} and path.name != "README.md"
+    )
+    assert sorted(str(r["target"]) for r in records) == expected
+    assert {Path(str(r["target"])).suffix for r in records} == {".html", ".md", ".txt"}
+    for record in records:
+        text = str(record["text"])
+        assert "<p" not in text and "</" not in text  # the extracted text, not the markup
+
+
+def test_summaries_are_the_ones_the_pipeline_stores(
+    capsys: pytest.CaptureFixture[str], make_config: ConfigWriter
+) -> None:
+    import asyncio
+
+    from digest.pipeline import refresh
+    from digest.store import Store
+
+    settings = make_config(
+        sources=[(name, str(SAMPLES / name), "News") for name in ("world", "science")],
+        extra="[summary]\nsentences = 2\nmax_words = 60\n",
+    )
+    with Store(settings.storage.url) as store:
+        asyncio.run(refresh(store, settings))
+        stored = {a.title: a.summary for a in store.articles()}
+    code, out, err = run(
+        capsys, "--config", str(settings.path), "--json", str(SAMPLES / "world"),
+        str(SAMPLES / "science"),
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    records = json_lines(out)
+    assert len(records) == len(stored) == 8
+    for record in records:
+        assert tuple(record["sentences"]) == stored[str(record["title"])]  # type: ignore[arg-type]
+
+
+def test_readable_output_with_a_bad_target_still_prints_the_others(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = SAMPLES / "technology" / "smart-thermostat-firmware-flaw.md"
+    code, out, err = run(capsys, str(good), "nowhere/missing.txt")
+    assert code == 1
+    assert out.startswith(f"== {good}\n") and "\n- " in out
+    assert err.splitlines() == [err.rstrip("\n")]  # one line
+    assert err.startswith("error: nowhere/missing.txt:")
+    assert run(capsys, str(good))[0] == 0
+
+
+def test_llm_timeout_falls_back_to_the_extractive_summary(
+    capsys: pytest.CaptureFixture[str], make_config: ConfigWriter
+) -> None:
+    target = str(SAMPLES / "world" / "mongolian-herders-get-winter-text-alerts.txt")
+    _, extractive_out, _ = run(capsys, "--json", "--method", "extractive", target)
+    with LocalLLMServer() as server:
+        server.default = Reply(content="Too late.", delay=2)
+        settings = make_config(
+            extra=f'[summary.llm]\nbase_url = "{server.base_url}"\nmodel = "m"\ntimeout = 0.3'
+        )
+        code, out, err = run(
+            capsys, "--config", str(settings.path), "--json", "--method", "llm", target
+        )
+    assert code == 0
+    (record,) = json_lines(out)
+    assert record["sentences"] == json_lines(extractive_out)[0]["sentences"]
+    assert err.startswith(f"warning: {target}: LLM failed, extractive summary used:")
+    assert "timeout" in err and len(err.splitlines()) == 1

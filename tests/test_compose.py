@@ -158,3 +158,99 @@ def test_composition_is_deterministic_whatever_the_input_order() -> None:
         top_stories=2,
     )  # fmt: skip
     assert one == two
+
+
+def test_coverage_outranks_any_source_priority() -> None:
+    articles = [
+        art(1, source="Favourite", hours_ago=1, priority=5),  # one source, high priority
+        art(2, source="A", hours_ago=9, story=2),
+        art(3, source="B", hours_ago=9, story=2),  # two sources, no priority
+        art(4, source="Low", hours_ago=1, priority=-2000),  # beyond the clamp: still last
+    ]
+    digest = compose(articles, sections=SECTIONS, preferences=Preferences(), now=NOW)
+    assert ids(digest) == [2, 1, 4]
+    scores = [story.score for story in digest.stories]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_priority_outranks_recency_within_equal_coverage() -> None:
+    articles = [
+        art(1, source="Blog", hours_ago=0),
+        art(2, source="Paper", hours_ago=70, priority=1),
+    ]
+    digest = compose(
+        articles, sections=SECTIONS, preferences=Preferences(frequency="weekly"), now=NOW
+    )
+    assert ids(digest) == [2, 1]
+
+
+def test_consecutive_digests_neither_repeat_nor_miss_an_article() -> None:
+    articles = [art(n, source=f"S{n}", hours_ago=n * 1.5) for n in range(1, 30)]
+    watermark = NOW - timedelta(hours=48)
+    seen: list[int] = []
+    for step in range(6, -1, -1):  # a digest every six hours up to NOW
+        now = NOW - timedelta(hours=6 * step)
+        sections = (SectionPlan("World", 100),)
+        digest = compose(
+            articles, sections=sections, preferences=Preferences(watermark=watermark), now=now
+        )
+        assert digest.since == watermark and digest.until == now
+        seen += digest.article_ids
+        watermark = digest.until  # what sending records as the new watermark
+    in_period = [a.id for a in articles if a.fetched > NOW - timedelta(hours=48)]
+    assert sorted(seen) == sorted(in_period)  # every article exactly once
+
+
+def test_an_article_gathered_exactly_at_the_watermark_was_already_delivered() -> None:
+    at_watermark = art(1, hours_ago=6)
+    prefs = Preferences(watermark=at_watermark.fetched)
+    assert compose([at_watermark], sections=SECTIONS, preferences=prefs, now=NOW).empty
+    earlier = Preferences(watermark=at_watermark.fetched - timedelta(seconds=1))
+    assert ids(compose([at_watermark], sections=SECTIONS, preferences=earlier, now=NOW)) == [1]
+
+
+def test_top_stories_come_only_from_the_chosen_sections() -> None:
+    articles = [
+        art(1, source="A", section="Tech", story=1),
+        art(2, source="B", section="Tech", story=1),
+        art(3, source="C", section="Tech", story=1),
+        art(4, source="A", section="World", story=4),
+        art(5, source="B", section="World", story=4),
+        art(6, source="A", section="World"),
+    ]
+    prefs = Preferences(sections=("World",))
+    digest = compose(articles, sections=SECTIONS, preferences=prefs, now=NOW, top_stories=3)
+    assert [s.lead.story_key for s in digest.top] == [4]  # the Tech story is not theirs
+    assert [s.name for s in digest.sections] == ["World"]
+    assert sorted(digest.article_ids) == [4, 5, 6]
+
+
+def test_top_stories_need_several_sources_and_do_not_count_against_max_items() -> None:
+    articles = [art(n, section="Tech", hours_ago=n) for n in range(1, 4)]
+    digest = compose(articles, sections=SECTIONS, preferences=Preferences(), now=NOW, top_stories=2)
+    assert digest.top == ()  # nothing is reported by two sources
+    shared = [
+        art(10, source="A", section="Tech", story=10),
+        art(11, source="B", section="Tech", story=10),
+    ]
+    digest = compose(
+        articles + shared, sections=SECTIONS, preferences=Preferences(), now=NOW, top_stories=2
+    )
+    assert [s.lead.story_key for s in digest.top] == [10]
+    [tech] = digest.sections
+    assert [s.lead.id for s in tech.stories] == [1, 2] and tech.more == 1
+
+
+def test_compose_is_a_pure_function_of_its_arguments() -> None:
+    articles = [
+        art(n, source=f"S{n % 2}", hours_ago=n, story=1 if n < 3 else None) for n in range(1, 6)
+    ]
+    snapshot = list(articles)
+    prefs = Preferences(watermark=NOW - timedelta(hours=4))
+    one = compose(iter(articles), sections=SECTIONS, preferences=prefs, now=NOW, top_stories=1)
+    two = compose(tuple(articles), sections=SECTIONS, preferences=prefs, now=NOW, top_stories=1)
+    assert one == two and articles == snapshot
+    # The clock is an argument: the same call later in real time gives the same digest,
+    # and another *now* gives another one.
+    later = compose(articles, sections=SECTIONS, preferences=prefs, now=NOW + timedelta(hours=2))
+    assert later.until == NOW + timedelta(hours=2) and later != one

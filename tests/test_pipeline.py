@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -16,11 +18,23 @@ from sqlalchemy import create_engine, select, text, update
 
 from digest.compose import Preferences
 from digest.config import Settings
+from digest.errors import ConfigError
 from digest.models import Article
-from digest.pipeline import compose_for, refresh, summarise_pending, summary_hash
+from digest.pipeline import (
+    SummaryInput,
+    SummaryOutput,
+    compose_for,
+    refresh,
+    summarise_batch,
+    summarise_pending,
+    summary_hash,
+)
 from digest.resources import samples_dir
 from digest.store import Store, _alembic_config
+from digest.summarise import summarise
 from tests.conftest import ConfigWriter
+from tests.support.feeds import Item, rss20
+from tests.support.httpd import LocalHTTPServer
 from tests.support.llm_server import LocalLLMServer, Reply, echo_sentences
 
 SAMPLES = samples_dir()
@@ -352,3 +366,150 @@ def test_first_digest_period_follows_frequency(
     # Gathered three days ago: outside a daily first digest, inside a weekly one.
     assert digest.empty is (frequency == "daily")
     assert digest.since == now - (timedelta(days=1) if frequency == "daily" else timedelta(days=7))
+
+
+# -- audit of issue 3: standfirsts, the configured budget, the API key ------------------------
+
+HARBOUR = [
+    "The harbour council of Port Wenlow has approved a two-year pilot of tidal turbines "
+    "beside the old pier, ending a decade of argument over the site.",
+    "Councillors voted nine to two in favour on Monday evening after a four-hour debate in "
+    "which residents spoke both for and against the turbines.",
+    "The start-up behind the scheme, Kelpwater Energy, said the three turbines would power "
+    "about four hundred homes when the tide runs at full strength.",
+    "Opponents warned that the turbines could disturb a colony of grey seals that breeds on "
+    "the rocks below the pier every autumn.",
+    "Kelpwater Energy has agreed to fund a survey of the seal colony by the regional "
+    "wildlife trust before any turbine is installed.",
+    "The pilot will be reviewed by the council after twelve months, and the turbines will "
+    "be removed if the survey finds harm to the seals.",
+]
+HARBOUR_STANDFIRST = (
+    "Port Wenlow's harbour council has approved a two-year pilot of tidal turbines beside "
+    "the old pier. A survey of the grey seal colony will come first."
+)
+
+
+def test_a_feed_standfirst_is_the_summary_only_when_it_is_no_teaser(
+    make_config: ConfigWriter, db_url: str, httpd: LocalHTTPServer
+) -> None:
+    now = datetime.now(UTC)
+    content = "".join(f"<p>{sentence}</p>" for sentence in HARBOUR)
+    descriptions = {
+        "real": HARBOUR_STANDFIRST,
+        "ellipsis": HARBOUR_STANDFIRST[:-1] + "\u2026",
+        "read-more": HARBOUR_STANDFIRST + " Read more",
+    }
+    items = [
+        Item(
+            title=f"Harbour council backs tidal pilot ({name})",
+            link=httpd.url(f"/{name}"),
+            guid=f"urn:{name}",
+            date=format_datetime(now - timedelta(hours=1), usegmt=True),
+            summary=description,
+            content=content,
+        )
+        for name, description in descriptions.items()
+    ]
+    httpd.route("/feed", rss20(items), content_type="application/rss+xml")
+    settings = make_config(sources=[("Herald", httpd.url("/feed"), "News")], db_url=db_url)
+    with Store(db_url) as store:
+        run_refresh(store, settings, now=now)
+        articles = {a.title.rsplit("(", 1)[1].rstrip(")"): a for a in store.articles()}
+    assert set(articles) == set(descriptions)
+    real = articles["real"]
+    assert real.summary_method == "standfirst"
+    assert " ".join(real.summary) == HARBOUR_STANDFIRST
+    for name in ("ellipsis", "read-more"):
+        teaser = articles[name]
+        assert teaser.summary_method == "extractive", name
+        assert set(teaser.summary) <= set(HARBOUR)  # the article's own sentences
+        assert not any("Read more" in s or s.endswith("\u2026") for s in teaser.summary)
+
+
+def test_configured_sentences_and_max_words_bound_every_stored_summary(
+    make_config: ConfigWriter, db_url: str
+) -> None:
+    extra = "[summary]\nsentences = 2\nmax_words = 45\n"
+    settings = sample_config(make_config, db_url, extra=extra)
+    assert (settings.summary.sentences, settings.summary.max_words) == (2, 45)
+    with Store(db_url) as store:
+        run_refresh(store, settings)
+        articles = store.articles()
+    assert len(articles) == 12
+    for article in articles:
+        assert 1 <= len(article.summary) <= 2
+        words = sum(len(s.split()) for s in article.summary)
+        # whole sentences: over the budget only when one sentence alone is longer
+        assert words <= 45 or len(article.summary) == 1, article.summary
+        if article.summary_method == "extractive":
+            positions = [article.text.index(s) for s in article.summary]
+            assert positions == sorted(positions)
+
+
+def test_the_llm_api_key_comes_from_the_environment(
+    make_config: ConfigWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_LLM_API_KEY", "sk-from-the-environment")
+    inputs = [SummaryInput(key="k1", title="Harbour pilot", text=" ".join(HARBOUR))]
+    with LocalLLMServer() as server:
+        server.default = Reply(content=echo_sentences(1))
+        settings = make_config(extra=llm_extra(server))
+        assert "sk-from-the-environment" not in repr(settings)
+        [output] = asyncio.run(summarise_batch(settings.summary, inputs))
+        [request] = server.requests
+    assert output.method == "llm" and output.sentences == (HARBOUR[0],)
+    assert request.headers["authorization"] == "Bearer sk-from-the-environment"
+
+    monkeypatch.delenv("DIGEST_LLM_API_KEY")
+    with LocalLLMServer() as server:
+        settings = make_config(extra=llm_extra(server))
+        asyncio.run(summarise_batch(settings.summary, inputs))
+        [request] = server.requests
+    assert "authorization" not in request.headers
+
+
+def test_llm_method_uses_extractive_summaries_when_the_endpoint_is_down(
+    make_config: ConfigWriter,
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    extra = (
+        '[summary]\nmethod = "llm"\n'
+        f'[summary.llm]\nbase_url = "http://127.0.0.1:{port}/v1"\nmodel = "m"\ntimeout = 2\n'
+    )
+    settings = make_config(extra=extra)
+    inputs = [SummaryInput(key="k", title="Harbour pilot", text="\n\n".join(HARBOUR))]
+    [output] = asyncio.run(summarise_batch(settings.summary, inputs))
+    expected = summarise("\n\n".join(HARBOUR), title="Harbour pilot")
+    assert (output.method, output.sentences) == ("extractive", expected.sentences)
+    assert output.error and "refused" in output.error
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[summary]\nmethod = "abstractive"', "method"),
+        ('[summary]\nmethod = "llm"', "base_url"),
+        ('[summary]\nmethod = "llm"\n[summary.llm]\nbase_url = "http://127.0.0.1:9/v1"', "model"),
+        ("[summary]\nsentences = 0", "sentences"),
+        ("[summary]\nmax_words = 0", "max_words"),
+    ],
+)
+def test_summary_settings_are_checked(make_config: ConfigWriter, extra: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make_config(extra=extra)
+
+
+def test_summary_method_from_the_config(make_config: ConfigWriter) -> None:
+    question = "Will the turbines really power four hundred homes when the tide is at its peak?"
+    text = "\n\n".join([HARBOUR[0], question, *HARBOUR[1:]])
+    inputs = [SummaryInput(key="k", title="Harbour pilot", text=text)]
+    default = make_config().summary
+    lead = make_config(extra='[summary]\nmethod = "lead"').summary
+    assert (default.method, lead.method) == ("extractive", "lead")
+    [extractive_out] = asyncio.run(summarise_batch(default, inputs))
+    [lead_out] = asyncio.run(summarise_batch(lead, inputs))
+    assert lead_out == SummaryOutput((HARBOUR[0], question, HARBOUR[1]), "lead")
+    assert extractive_out.method == "extractive" and question not in extractive_out.sentences
