@@ -81,6 +81,8 @@ _LINK_SCHEMES = frozenset({"http", "https"})
 _PERSONAL_SCHEMES = frozenset({"http", "https", "mailto"})
 _MRML_POSITION = re.compile(r"at position (\d+):(\d+)")
 _IGNORED_XML_ERRORS = frozenset({"ERR_UNDECLARED_ENTITY", "WAR_UNDECLARED_ENTITY"})
+# A misnested MJML element (not HTML inside mj-text, which MRML reads leniently).
+_MJML_MISMATCH = re.compile(r"mismatch: mj[\w-]* line \d+ and mj[\w-]*")
 
 
 # --- what callers get and give ------------------------------------------------------------
@@ -747,18 +749,22 @@ class Renderer:
     def _mjml_problem(self, source: str, template: str, message: str) -> str:
         """One line naming where invalid MJML came from: a template line if it can tell."""
         line = 0
+        parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+        with contextlib.suppress(etree.XMLSyntaxError):
+            etree.fromstring(source.encode("utf-8"), parser)
+        errors = [e for e in parser.error_log if e.type_name not in _IGNORED_XML_ERRORS]
         found = _MRML_POSITION.search(message)
         if found:
             line = source.encode("utf-8")[: int(found.group(1))].count(b"\n") + 1
             message = message[: found.start()].rstrip()
-        else:
-            parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
-            with contextlib.suppress(etree.XMLSyntaxError):
-                etree.fromstring(source.encode("utf-8"), parser)
-            for error in parser.error_log:
-                if error.type_name not in _IGNORED_XML_ERRORS:
+            # MRML tends to report a stray or missing closing tag where the parent
+            # element ends; an MJML element misnested earlier is the real culprit.
+            for error in errors:
+                if error.line < line and _MJML_MISMATCH.search(error.message):
                     line, message = error.line, f"{message} ({error.message})"
                     break
+        elif errors:
+            line, message = errors[0].line, f"{message} ({errors[0].message})"
         origin = self._template_file(template)
         if not line:
             return f"{origin}: invalid MJML: {message}"

@@ -10,14 +10,18 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from digest.audience import open_audience
 from digest.cli import main
 from digest.config import Settings
+from digest.render import Renderer
+from digest.store import Store
 from tests.test_browser_render import ARTIFACTS, DESKTOP, PHONE, browser  # noqa: F401
 from tests.test_web import ARTICLES, Site, inbox, running_site, site_config  # noqa: F401
 
@@ -116,3 +120,52 @@ def test_the_preview_reloads_when_a_template_changes(
         # The page polls the template stamp and reloads itself (a strict CSP forbids eval,
         # so the wait is on the locator).
         expect(page.locator("#text")).to_contain_text("Edited by the operator", timeout=15_000)
+
+
+def test_the_operator_picks_a_subscriber(
+    browser: Any,  # noqa: F811
+    preview_config: Settings,
+) -> None:
+    with Store(preview_config.storage.url) as store:
+        renderer = Renderer.from_settings(preview_config.newsletter)
+        audience = open_audience(store, preview_config, renderer)
+        now = datetime.now(UTC)
+        audience.subscribe(
+            "ann@example.org", name="Ann Reader", source="test", confirmed=True, now=now
+        )
+    with (
+        running_site(preview_config) as site,
+        operator_page(browser, site, 1200, "pick") as page,
+    ):
+        page.goto(f"{site.url}/operator/preview")
+        expect(page.locator(".facts")).to_contain_text("preview@example.invalid")
+        page.select_option("#subscriber", "ann@example.org")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url("**subscriber=ann%40example.org**")
+        expect(page.locator(".facts")).to_contain_text("Ann Reader <ann@example.org>")
+        frame = email_frame(page)
+        unsubscribe = frame.get_by_role("link", name="Unsubscribe").get_attribute("href")
+        assert unsubscribe is not None and unsubscribe.startswith(f"{site.url}/unsubscribe/")
+        for title in TITLES:
+            assert frame.get_by_text(title, exact=True).count() >= 1
+        page.get_by_role("link", name="Phone").click()  # the views keep the subscriber
+        page.wait_for_url("**view=phone**")
+        expect(page.locator(".facts")).to_contain_text("Ann Reader <ann@example.org>")
+
+
+def test_a_failing_check_on_the_operator_page_leaves_a_screenshot(
+    browser: Any,  # noqa: F811
+    preview_config: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(f"{__name__}.ARTIFACTS", tmp_path / "artifacts")
+    with (
+        running_site(preview_config) as site,
+        pytest.raises(AssertionError, match="deliberate"),
+        operator_page(browser, site, 1200, "deliberate") as page,
+    ):
+        page.goto(f"{site.url}/operator/preview")
+        raise AssertionError("deliberate")
+    shot = tmp_path / "artifacts" / "operator-preview-deliberate-1200.png"
+    assert shot.read_bytes().startswith(b"\x89PNG")

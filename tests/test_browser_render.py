@@ -163,6 +163,35 @@ def test_text_contrast_passes_wcag_aa(
             assert background == "rgb(18, 20, 22)"
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_confirmation_and_welcome_contrast_passes_wcag_aa(browser: Any, scheme: str) -> None:
+    r = renderer()
+    confirm = r.confirm(email="ana@example.net", name="Ana", confirm_url="https://n.example/c/t")
+    welcome = r.welcome(
+        email="ana@example.net",
+        preferences_url="https://news.example.org/p/x",
+        unsubscribe_url="https://news.example.org/u/x",
+    )
+    for name, email in (("confirm", confirm), ("welcome", welcome)):
+        with page_at(browser, PHONE, email.html, f"{name}-contrast", scheme) as page:
+            found = page.evaluate(CONTRAST_JS)
+            assert any(f["text"].startswith(("Confirm my", "Choose sections")) for f in found)
+            assert [f for f in found if f["ratio"] < 4.5] == []
+
+
+def test_a_failing_check_leaves_a_screenshot(
+    browser: Any, digest_email: RenderedEmail, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(f"{__name__}.ARTIFACTS", tmp_path / "artifacts")
+    with (
+        pytest.raises(AssertionError, match="deliberate"),
+        page_at(browser, PHONE, digest_email.html, "deliberate"),
+    ):
+        raise AssertionError("deliberate")
+    shot = tmp_path / "artifacts" / f"deliberate-{PHONE}-light.png"
+    assert shot.read_bytes().startswith(b"\x89PNG")
+
+
 def test_other_emails_fit_a_phone(browser: Any) -> None:
     r = renderer()
     confirm = r.confirm(

@@ -333,14 +333,38 @@ def test_unknown_subscriber_is_one_line_and_exit_2(
 # -- errors and --open ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("source", "where"),
+    [
+        pytest.param(
+            "<mjml><mj-body>\n{% for story in %}\n</mj-body></mjml>\n",
+            "digest.mjml.j2:2: ",
+            id="jinja-syntax",
+        ),
+        pytest.param(
+            "<mjml>\n<mj-body>\n<mj-section>\n<mj-text>{{ items }}</mj-text>\n</mj-body>\n"
+            "</mjml>\n",
+            "invalid MJML",
+            id="invalid-mjml",
+        ),
+        pytest.param(
+            "<mjml>\n<mj-body>\n<mj-text>{{ stories }}</mj-text>\n</mj-body>\n</mjml>\n",
+            "digest.mjml.j2:3: 'stories' is undefined",
+            id="undefined",
+        ),
+    ],
+)
 def test_a_broken_template_is_one_line_naming_it(
-    capsys: pytest.CaptureFixture[str], make_config: ConfigWriter, tmp_path: Path, db_url: str
+    capsys: pytest.CaptureFixture[str],
+    make_config: ConfigWriter,
+    tmp_path: Path,
+    db_url: str,
+    source: str,
+    where: str,
 ) -> None:
     overrides = tmp_path / "overrides" / "email"
     overrides.mkdir(parents=True)
-    (overrides / "digest.mjml.j2").write_text(
-        "<mjml><mj-body>\n{% for story in %}\n</mj-body></mjml>\n", encoding="utf-8"
-    )
+    (overrides / "digest.mjml.j2").write_text(source, encoding="utf-8")
     site = _site(make_config, tmp_path, db_url, newsletter='templates = "overrides"')
 
     code, out, err = preview(capsys, site)
@@ -348,9 +372,20 @@ def test_a_broken_template_is_one_line_naming_it(
     assert code == 1
     assert out == ""
     assert len(err.splitlines()) == 1, err
-    assert err.startswith("error: ")
-    assert "digest.mjml.j2:2:" in err
+    assert err.startswith(f"error: {overrides / 'digest.mjml.j2'}")
+    assert where in err
     assert "Traceback" not in err
+    assert list(Path.cwd().iterdir()) == []
+
+
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], site: Site
+) -> None:
+    code, out, err = preview(capsys, site, "--output", "no/such/folder/preview.html")
+
+    assert code == 1
+    assert out == ""
+    assert err.startswith("error: --output: cannot write ") and len(err.splitlines()) == 1, err
     assert list(Path.cwd().iterdir()) == []
 
 

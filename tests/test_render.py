@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -242,6 +245,11 @@ def test_footer_links_are_personal_and_postal_address_is_shown() -> None:
     for line in POSTAL.splitlines():
         assert line in text
     assert "Hi Ana," in text
+    # The header: the newsletter's title and the edition's date (subscriber's zone).
+    (title,) = doc.iter("h1")
+    assert title.text_content().strip() == "Morning Brief"
+    (date,) = (t for t in doc.iter("time") if t.get("datetime") == "2025-06-03")
+    assert date.text_content() == "Tuesday, 3 June 2025"
 
 
 def test_html_is_self_contained_and_accessible() -> None:
@@ -264,6 +272,10 @@ def test_html_is_self_contained_and_accessible() -> None:
             assert element.get("alt") is not None
     for a in doc.iter("a"):
         assert a.get("href", "").startswith("https://")
+    # No address anywhere but in links, Outlook's conditional comments included.
+    links = {a.get("href") for a in doc.iter("a")}
+    found = {html.unescape(u) for u in re.findall(r"(?:https?:)?//[^\s\"'<>)]+", rendered.html)}
+    assert found - links <= {"http://www.w3.org/1999/xhtml"}, "only links may name addresses"
     assert "max-width:600px" in rendered.html
     assert "-apple-system" in rendered.html and "fonts.googleapis" not in rendered.html
     # The preheader: the first stories' titles in one hidden line at the top of the body.
@@ -462,6 +474,21 @@ def test_autoescape_is_chosen_by_file_name() -> None:
     assert env.autoescape("email/digest.txt.j2") is False
 
 
+def test_no_template_marks_markup_safe() -> None:
+    """Only ``article_html`` (which sanitises) may mark markup safe; templates never do."""
+    folder = renderer().folders[-1]
+    templates = sorted(folder.glob("*/*.j2")) + sorted(folder.glob("*/*.html"))
+    assert len(templates) > 10
+    unsafe = re.compile(r"\|\s*safe\b|autoescape\s+false|Markup", re.IGNORECASE)
+    offenders = [
+        f"{path.relative_to(folder)}:{n}"
+        for path in templates
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if unsafe.search(line)
+    ]
+    assert offenders == []
+
+
 def test_page_renders_web_templates_escaped() -> None:
     page = renderer().page("confirm", newsletter="<b>News</b>", action="/confirm/abc")
     assert "&lt;b&gt;News&lt;/b&gt;" in page and "<b>News" not in page
@@ -537,6 +564,23 @@ def test_invalid_mjml_names_the_template(tmp_path: Path) -> None:
     assert "\n" not in message
 
 
+def test_a_stray_closing_tag_is_blamed_on_the_template_that_has_it(tmp_path: Path) -> None:
+    # MRML reports this where the layout's wrapper ends; the stray tag is in digest.mjml.j2.
+    (tmp_path / "email").mkdir()
+    template = tmp_path / "email" / "digest.mjml.j2"
+    builtin = Path(__file__).parents[1] / "templates" / "email" / "digest.mjml.j2"
+    source = builtin.read_text(encoding="utf-8")
+    stray = source.replace("{% endif %}\n{% endblock %}", "{% endif %}\n</mj-text>\n{% endblock %}")
+    assert stray != source
+    template.write_text(stray, encoding="utf-8")
+    with pytest.raises(RenderError) as caught:
+        renderer(tmp_path).digest(make_digest(), personal=personal())
+    message = str(caught.value)
+    assert message.startswith(f"{template}: invalid MJML"), message
+    assert "('</mj-text>')" in message and "mj-text" in message
+    assert "_layout" not in message and "\n" not in message
+
+
 def test_missing_template_is_a_render_error(tmp_path: Path) -> None:
     (tmp_path / "email").mkdir()
     (tmp_path / "email" / "welcome.txt.j2").write_text('{% include "email/nope.txt.j2" %}')
@@ -594,3 +638,24 @@ def test_welcome_mail_says_what_and_when_with_links() -> None:
 
 def test_reading_time() -> None:
     assert [reading_minutes(w) for w in (0, 1, 230, 231, 1200)] == [0, 1, 1, 2, 6]
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+
+
+def test_render_benchmark_prints_both_ways_measured_in_one_run() -> None:
+    bench = Path(__file__).parents[1] / "bench" / "render.py"
+    small = ["--subscribers", "40", "--variants", "2", "--stories", "5"]
+    small += ["--naive-sample", "4", "--messages", "10", "--repeats", "1"]
+    done = subprocess.run(
+        [sys.executable, str(bench), *small], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    naive = [line.split() for line in lines if line.startswith("naive: Jinja + MJML per")]
+    ours = [line.split() for line in lines if line.startswith("digest: once per content")]
+    assert len(naive) == len(ours) == 1, done.stdout
+    # columns: label ... renders/s, seconds per run, ratio against the naive way
+    assert naive[0][-1] == "1.0" and float(naive[0][-3].replace(",", "")) > 0
+    assert float(ours[0][-3].replace(",", "")) > 0
+    assert float(ours[0][-1]) > 1.0, "rendering once per content beats the naive way"

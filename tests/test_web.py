@@ -28,12 +28,16 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from digest.audience import open_audience
+from digest.cli import main
 from digest.config import Settings
+from digest.editions import public_renderer, publish
 from digest.errors import ConfigError
 from digest.records import EditionData
 from digest.store import Store
 from digest.web import create_web_app
 from tests.conftest import ConfigWriter
+from tests.test_render import make_digest
 from tests.test_subscribers_web import LiveServer, free_port
 
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
@@ -123,13 +127,14 @@ def site_config(make_config: ConfigWriter, tmp_path: Path, db_url: str, inbox: I
 
 @contextmanager
 def running_site(settings: Settings, **web: Any) -> Iterator[Site]:
+    """The site on a free loopback port; *web* overrides ``[web]`` (``host``: what it believes)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = replace(
         settings,
         secret_key=SECRET,
         newsletter=replace(settings.newsletter, base_url=url),
-        web=replace(settings.web, host="127.0.0.1", port=port, **web),
+        web=replace(settings.web, **{"host": "127.0.0.1", "port": port, **web}),
     )
     with Store(settings.storage.url) as store:
         app = create_web_app(store, settings)
@@ -176,6 +181,33 @@ def test_archive_lists_editions_and_shows_each(site_config: Settings) -> None:
         missing = client.get("/archive/9999")
         assert missing.status_code == 404 and "not in the archive" in missing.text
         assert client.get("/archive/nope").status_code == 404
+
+
+def test_archive_pages_back_and_shows_a_published_edition(site_config: Settings) -> None:
+    with running_site(site_config) as site, site.client() as client:
+        now = datetime(2026, 12, 2, 7, tzinfo=UTC)
+        ids = [
+            site.store.archive(edition(f"k{n}", f"Edition number {n}"), now=now + timedelta(n))
+            for n in range(51)
+        ]
+        newest = client.get("/archive").text
+        assert "Edition number 50<" in newest and "Edition number 1<" in newest
+        assert "Edition number 0<" not in newest
+        older = re.search(r'href="(/archive\?before=\d+)">Older editions', newest)
+        assert older, newest
+        oldest = client.get(older.group(1)).text
+        assert f'href="/archive/{ids[0]}"' in oldest and "Edition number 1<" not in oldest
+        assert "Older editions" not in oldest
+
+        # What the send step will do: publish the digest, link to it as the web version.
+        digest = make_digest()
+        url = publish(site.store, public_renderer(site.app.state.renderer), digest, now=now)
+        assert url.startswith(f"{site.url}/archive/")
+        shown = client.get(url.removeprefix(site.url))
+        assert shown.status_code == 200
+        for story in digest.stories:
+            assert story.lead.title in shown.text
+        assert f'href="/archive/{url.rsplit("/", 1)[1]}"' in client.get("/archive").text
 
 
 def test_sign_up_through_the_site_sends_the_real_confirmation_and_welcome_mails(
@@ -251,6 +283,75 @@ def test_operator_pages_answer_only_on_loopback_without_a_token(site_config: Set
         )
         # the public pages do not care
         assert client.get("/archive", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
+
+
+def test_operator_pages_refuse_everyone_without_a_token_off_loopback(
+    site_config: Settings,
+) -> None:
+    # The server believes it listens on every interface: even this machine is refused.
+    with running_site(site_config, host="0.0.0.0") as site, site.client() as client:
+        for path in ("/operator/stamp", "/operator/preview", "/operator/preview/email"):
+            answer = client.get(path)
+            assert answer.status_code == 403, path
+            assert "DIGEST_OPERATOR_TOKEN" in answer.text
+    token = "operator-token-0123456789abcdef"
+    with (
+        running_site(site_config, host="0.0.0.0", operator_token=token) as site,
+        site.client(headers={"Authorization": f"Bearer {token}"}) as client,
+    ):
+        assert client.get("/operator/stamp").status_code == 200
+
+
+def test_operator_preview_picks_a_subscriber_and_shows_each_view(site_config: Settings) -> None:
+    assert main(["--config", str(site_config.path), "fetch"]) == 0
+    titles = ("Comet seen over the Alps", "Coral reef recovers after heat wave")
+    with running_site(site_config) as site, site.client() as client:
+        audience = open_audience(site.store, site.settings, site.app.state.renderer)
+        now = datetime.now(UTC)
+        ann = audience.subscribe(
+            "ann@example.org", name="Ann Reader", source="test", confirmed=True, now=now
+        ).subscriber
+        audience.subscribe("pending@example.org", source="test", now=now)
+        assert ann is not None
+
+        page = client.get("/operator/preview")
+        assert page.status_code == 200
+        assert '<option value="">Default reader' in page.text
+        assert '<option value="ann@example.org">' in page.text
+        assert "pending@example.org" not in page.text  # only active subscribers to pick
+        assert "preview@example.invalid" in page.text
+        frame = client.get("/operator/preview/email")
+        assert frame.status_code == 200 and all(t in frame.text for t in titles)
+        shown = re.search(r'<span id="size">([\d.]+) KB</span> of 100.0 KB', page.text)
+        assert shown, page.text
+        assert shown.group(1) == f"{len(frame.text.encode('utf-8')) / 1024:.1f}"
+
+        mine = {"subscriber": "ann@example.org"}
+        text = client.get("/operator/preview", params={**mine, "view": "text"}).text
+        assert '<option value="ann@example.org" selected>' in text
+        assert "Ann Reader &lt;ann@example.org&gt;" in text
+        assert "view=raw&amp;subscriber=ann%40example.org" in text  # the views keep the pick
+        body = re.search(r'<pre id="text">(.*?)</pre>', text, re.DOTALL)
+        assert body and all(t in body.group(1) for t in titles)
+        assert f"{site.url}/preferences/" in body.group(1)
+        raw = client.get("/operator/preview", params={**mine, "view": "raw"}).text
+        assert "MIME-Version: 1.0" in raw and "To: Ann Reader &lt;ann@example.org&gt;" in raw
+        theirs = client.get("/operator/preview/email", params=mine)
+        assert theirs.status_code == 200 and f"{site.url}/unsubscribe/" in theirs.text
+        assert theirs.headers["cache-control"] == "no-store"
+        assert "script-src" not in theirs.headers["content-security-policy"]
+
+        unknown = client.get("/operator/preview", params={"subscriber": "nobody@example.org"})
+        assert unknown.status_code == 200
+        assert "no subscriber has the address nobody@example.org" in unknown.text
+        assert "<iframe" not in unknown.text
+        frame = client.get("/operator/preview/email", params={"subscriber": "nobody@example.org"})
+        assert frame.status_code == 422
+
+        audience.mark_delivered(ann.id, watermark=now, now=now)
+        nothing = client.get("/operator/preview", params=mine).text
+        assert "nothing new for ann@example.org since " in nothing and "<iframe" not in nothing
+        assert client.get("/operator/preview/email", params=mine).status_code == 404
 
 
 def test_operator_pages_ask_for_the_token_when_one_is_configured(site_config: Settings) -> None:
