@@ -209,7 +209,7 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         _text(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")
     )
     return ParsedFeed(
-        format="json1" if version.rstrip("/").endswith("1") else "json1.1",
+        format="json1.1" if version.rstrip("/").endswith("/1.1") else "json1",
         title=html_to_line(_text(document.get("title"))),
         link=_text(document.get("home_page_url")),
         entries=tuple(_json_item(item, feed_authors) for item in items if isinstance(item, dict)),

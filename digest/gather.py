@@ -156,13 +156,15 @@ class Gatherer:
         try:
             async with asyncio.timeout(self.fetch.deadline):
                 outcome = await self._collect(fetcher, state, config)
+        except DigestError as exc:
+            # First: a request's own timeout (FetchTimeout) is a TimeoutError too, and must
+            # keep its message rather than be reported as the source's deadline.
+            report = self._failed(state, exc)
         except TimeoutError:
             report = self._failed(
                 state,
                 FetchTimeout(f"did not finish within {self.fetch.deadline:g} s ([fetch] deadline)"),
             )
-        except DigestError as exc:
-            report = self._failed(state, exc)
         except Exception as exc:
             log.exception("source %r failed unexpectedly", state.name)
             report = self._failed(state, DigestError(f"unexpected {type(exc).__name__}: {exc}"))

@@ -7,13 +7,20 @@ where trafilatura alone keeps it, so that the post-cleaning is what is being tes
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import random
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from digest.extract import Extracted, _title, extract_article, is_boilerplate
+from tests.support.feeds import article_page, long_text
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NEWS_URL = "https://herald.example/news/2024/05/14/harbour-council-backs-tidal-pilot?ref=rss"
@@ -365,3 +372,48 @@ def test_a_dated_page_keeps_its_date_despite_a_copyright_line() -> None:
     extracted = extract_article(page_text, url="https://news.example/strike")
     assert extracted is not None
     assert extracted.published == datetime(2024, 3, 5, 8, 0, tzinfo=UTC)
+
+
+# --- the benchmark -----------------------------------------------------------------------------
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "extraction.py"
+
+
+def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCH), *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_extraction_benchmark_scores_both_extractors(tmp_path: Path) -> None:
+    """bench/extraction.py on a two-page data set in the shared format (the real one is
+    ../shared/eval/extraction-dev): gzip'd pages named by sha256, and ground-truth.json."""
+    data = tmp_path / "data"
+    data.mkdir()
+    truth = {}
+    for topic in ("the river crossing", "the night market"):
+        html = article_page(topic.title(), topic).encode("utf-8")
+        key = hashlib.sha256(html).hexdigest()
+        (data / f"{key}.html.gz").write_bytes(gzip.compress(html))
+        body = re.sub(r"<[^>]+>", "\n", long_text(topic, 5))
+        truth[key] = {"url": f"https://news.example/{key[:8]}", "articleBody": body}
+    (data / "ground-truth.json").write_text(json.dumps(truth), encoding="utf-8")
+
+    result = _bench("--data", str(data), "--repeat", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"2 pages from {data}" in result.stdout
+    scores = {}
+    for name in ("digest extract_article", "plain trafilatura"):
+        row = re.search(rf"^{name} +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+)$", result.stdout,
+                        re.MULTILINE)  # fmt: skip
+        assert row, result.stdout
+        scores[name] = [float(value) for value in row.groups()]
+    precision, recall, f1, _speed = scores["digest extract_article"]
+    assert precision > 0.9 and recall > 0.9 and f1 > 0.9, result.stdout
+    assert re.search(r"^F1 ratio \(ours / plain\): \d+\.\d{4}$", result.stdout, re.MULTILINE)
+
+
+def test_extraction_benchmark_without_data_says_so(tmp_path: Path) -> None:
+    result = _bench("--data", str(tmp_path / "none"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no extraction data at ")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import Settings
+from digest.feeds import parse_feed
 from digest.gather import SourceReport, gather_sources
 from digest.records import StoredArticle
 from digest.store import Store
@@ -79,7 +83,13 @@ def test_each_feed_format_is_gathered(
     assert "Paragraph 4 about story 1" in first.text
 
 
-@pytest.mark.parametrize("build", [rss091, rss10], ids=["rss0.91", "rss1.0"])
+def rss092(items: list[Item]) -> str:
+    """RSS 0.92: the 0.91 document without its DTD, under the later version number."""
+    document = rss091(items).replace('version="0.91"', 'version="0.92"')
+    return re.sub(r"<!DOCTYPE[^>]*>\n", "", document)
+
+
+@pytest.mark.parametrize("build", [rss091, rss092, rss10], ids=["rss0.91", "rss0.92", "rss1.0"])
 def test_old_rss_versions(
     httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter, build
 ) -> None:
@@ -91,6 +101,26 @@ def test_old_rss_versions(
     settings = make_config(sources=[("Old", httpd.url("/feed.xml"), "News")])
     assert run(store, settings, now=NOW)["Old"].new == 2
     assert {row.title for row in stored(store)} == {"Old style", "Second"}
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (rss091, "rss091n"),
+        (rss092, "rss092"),
+        (rss10, "rss10"),
+        (rss20, "rss20"),
+        (atom, "atom10"),
+        (json_feed, "json1.1"),
+    ],
+    ids=["rss0.91", "rss0.92", "rss1.0", "rss2.0", "atom", "jsonfeed"],
+)
+def test_each_format_is_recognised_as_itself(build, expected: str) -> None:
+    item = Item(title="T", link="http://127.0.0.1/t", guid="g", date="2026-11-24T08:00:00Z",
+                content="<p>x</p>")  # fmt: skip
+    feed = parse_feed(build([item]).encode("utf-8"), url="http://127.0.0.1/feed")
+    assert feed.format == expected
+    assert [entry.title for entry in feed.entries] == ["T"]
 
 
 # -- pages and folders -------------------------------------------------------------------
@@ -233,6 +263,28 @@ def test_teaser_only_feed_gets_full_text_from_the_article_page(
     assert len(httpd.requests_for("/articles/teased-story")) == 1
 
 
+def test_teaser_takes_author_date_and_lead_image_from_the_page(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
+) -> None:
+    page = article_page("Dated story", "the dated story", author="Sam Page",
+                        published="2026-11-23T09:30:00+01:00")  # fmt: skip
+    page = page.replace("</head>", '<meta property="og:image" content="/img/lead.jpg"></head>')
+    httpd.route("/articles/dated-story", page)
+    items = [Item(title="Dated story", link=httpd.url("/articles/dated-story"), summary="Tease…")]
+    httpd.route("/teasers", rss20(items), content_type=RSS)
+    settings = make_config(sources=[("Teasers", httpd.url("/teasers"), "News")])
+    assert run(store, settings, now=NOW)["Teasers"].new == 1
+    [row] = stored(store)
+    assert row.full_text and "Paragraph 5 about the dated story" in row.text
+    assert row.author == "Sam Page"
+    assert (row.published, row.date_note) == (datetime(2026, 11, 23, 8, 30, tzinfo=UTC), None)
+    with store.session() as session:
+        from digest.models import Article
+
+        image = session.query(Article).one().image_url
+    assert image == httpd.url("/img/lead.jpg")
+
+
 def test_full_text_never_keeps_the_teaser(
     httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
 ) -> None:
@@ -318,6 +370,25 @@ def test_more_than_five_redirects_fail(
     assert not httpd.requests_for("/r6")
 
 
+def test_five_redirects_are_followed_and_a_sixth_is_not(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
+) -> None:
+    for n in range(5):
+        httpd.redirect(f"/five{n}", f"/five{n + 1}", status=302)
+        httpd.redirect(f"/six{n}", f"/six{n + 1}", status=302)
+    httpd.redirect("/six5", "/six6", status=302)
+    httpd.route("/five5", rss20(full_items(httpd)), content_type=RSS)
+    httpd.route("/six6", rss20(full_items(httpd)), content_type=RSS)
+    settings = make_config(
+        sources=[("Five", httpd.url("/five0"), "News"), ("Six", httpd.url("/six0"), "News")]
+    )
+    reports = run(store, settings, now=NOW)
+    assert (reports["Five"].status, reports["Five"].new) == ("ok", 2)
+    assert reports["Six"].status == "error"
+    assert "too many redirects" in (reports["Six"].error or "")
+    assert not httpd.requests_for("/six6")
+
+
 def test_server_error_backs_off_exponentially_and_others_still_run(
     httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
 ) -> None:
@@ -360,6 +431,25 @@ def test_410_gone_disables_the_source(
     later = run(store, settings, now=NOW + timedelta(days=30))["Gone"]
     assert later.status == "disabled"
     assert len(httpd.requests_for("/gone")) == 1
+
+
+def test_per_request_timeout_fails_only_the_slow_source(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
+) -> None:
+    httpd.route("/stuck", rss20(full_items(httpd)), content_type=RSS, delay=3.0)
+    httpd.route("/quick", rss20(full_items(httpd)), content_type=RSS)
+    settings = make_config(
+        sources=[("Stuck", httpd.url("/stuck"), "News"), ("Quick", httpd.url("/quick"), "News")],
+        fetch="timeout = 0.3\ndeadline = 10",
+    )
+    started = time.monotonic()
+    reports = run(store, settings, now=NOW)
+    assert time.monotonic() - started < 2
+    assert reports["Quick"].new == 2
+    stuck = reports["Stuck"]
+    assert stuck.status == "error"
+    assert "within 0.3 s ([fetch] timeout)" in (stuck.error or ""), stuck.error
+    assert store.sources(["Stuck"])[0].failures == 1
 
 
 def test_slow_source_hits_its_deadline_while_the_others_finish(
@@ -424,17 +514,20 @@ def test_entity_expansion_bomb_and_external_entities_do_nothing(
     doctype = "<!DOCTYPE rss [" + "".join(levels) + f'<!ENTITY xxe SYSTEM "file://{secret}">]>'
     body = (
         f'<?xml version="1.0"?>{doctype}<rss version="2.0"><channel><title>Bomb</title>'
-        "<item><title>Boom &lol9;</title><link>http://example.org/b</link>"
+        f"<item><title>Boom &lol9;</title><link>{httpd.url('/boom')}</link>"
         "<description>&xxe; text</description></item></channel></rss>"
     )
     httpd.route("/lol", body, content_type=RSS)
     settings = make_config(sources=[("Lol", httpd.url("/lol"), "News")])
     started = time.monotonic()
-    run(store, settings, now=NOW)
+    report = run(store, settings, now=NOW)["Lol"]
     assert time.monotonic() - started < 5
-    for row in stored(store):
-        assert "lollollol" not in row.title and len(row.title) < 200
-        assert "TOP-SECRET" not in row.text
+    # The feed is still read (the entry is there), but no entity was expanded or loaded.
+    assert (report.status, report.new) == ("ok", 1), report.error
+    [row] = stored(store)
+    assert row.title.startswith("Boom")
+    assert "lollollol" not in row.title and len(row.title) < 200
+    assert "TOP-SECRET" not in row.text and "TOP-SECRET" not in row.title
 
 
 def test_json_that_is_not_a_feed(
@@ -491,6 +584,47 @@ def test_tracking_parameters_do_not_make_new_articles(
     httpd.route("/feed", feed("utm_source=newsletter&gclid=zz"), content_type=RSS)
     assert run(store, settings, now=NOW)["Feed"].new == 0
     assert len(stored(store)) == 1
+
+
+def test_entries_without_guid_or_link_are_known_by_their_content(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
+) -> None:
+    def feed(*texts: str) -> str:
+        items = "".join(
+            f"<item><title>Note {n}</title><description>{text}</description></item>"
+            for n, text in enumerate(texts)
+        )
+        return (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Notes</title>'
+            f"<link>http://127.0.0.1/</link><description>d</description>{items}</channel></rss>"
+        )
+
+    httpd.route("/notes", feed("The ferry is late.", "The bridge is open."), content_type=RSS)
+    settings = make_config(sources=[("Notes", httpd.url("/notes"), "News")])
+    assert run(store, settings, now=NOW)["Notes"].new == 2
+    assert run(store, settings, now=NOW)["Notes"].new == 0
+    assert {row.url for row in stored(store)} == {""}
+    # Known by content: different content is a different article.
+    httpd.route("/notes", feed("The ferry is late.", "The bridge is shut."), content_type=RSS)
+    report = run(store, settings, now=NOW)["Notes"]
+    assert (report.new, report.updated) == (1, 0)
+    assert len(stored(store)) == 3
+
+
+def test_the_guid_wins_over_the_link(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
+) -> None:
+    first = Item(title="Moved", link=httpd.url("/old-place"), guid="urn:moved",
+                 content=long_text("moved"))  # fmt: skip
+    httpd.route("/feed", rss20([first]), content_type=RSS)
+    settings = make_config(sources=[("Feed", httpd.url("/feed"), "News")])
+    assert run(store, settings, now=NOW)["Feed"].new == 1
+    moved = Item(**{**first.__dict__, "link": httpd.url("/new-place?utm_source=x")})
+    httpd.route("/feed", rss20([moved]), content_type=RSS)
+    report = run(store, settings, now=NOW)["Feed"]
+    assert (report.new, report.updated) == (0, 1)
+    [row] = stored(store)
+    assert (row.url, row.title) == (httpd.url("/new-place"), "Moved")
 
 
 def test_missing_unparsable_and_future_dates_fall_back_to_fetch_time(
@@ -609,3 +743,21 @@ def test_retry_after_is_honoured(
     report = run(store, settings, now=NOW)["Busy"]
     assert (report.status, report.http_status) == ("error", 503)
     assert store.sources()[0].next_fetch_at == NOW + timedelta(seconds=3600)
+
+
+# -- the benchmark ----------------------------------------------------------------------
+
+
+def test_gather_benchmark_runs(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parent.parent / "bench" / "gather.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--feeds", "6", "--hosts", "2", "--delay", "0.05",
+         "--repeat", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "gather 6 feeds on 2 hosts, 50 ms per response" in out
+    assert re.search(r"^sequential loop .* \d+\.\d\d +\d+\.\d$", out, re.MULTILINE), out
+    assert re.search(r"^digest gather .* \d+\.\d\d +\d+\.\d$", out, re.MULTILINE), out
+    assert re.search(r"^speed-up: \d+\.\dx$", out, re.MULTILINE), out

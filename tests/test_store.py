@@ -92,6 +92,42 @@ def test_sync_sources_keeps_state_unless_the_url_changes(store: Store) -> None:
     assert (state.failures, state.last_error, state.next_fetch_at) == (0, None, None)
 
 
+def test_record_fetch_keeps_validators_moves_urls_and_disables_gone_sources(
+    store: Store,
+) -> None:
+    store.sync_sources([source()], now=NOW)
+    [state] = store.sources()
+    moved = "http://example.org/moved-feed"
+    store.record_fetch(
+        state.id,
+        FetchRecord(status="ok", at=NOW, url=moved, kind="feed", etag='"e1"',
+                    last_modified="Tue, 24 Nov 2026 08:00:00 GMT", http_status=200),
+    )  # fmt: skip
+    later = NOW + timedelta(hours=1)
+    store.record_fetch(state.id, FetchRecord(status="not_modified", at=later, http_status=304))
+    [state] = store.sources()
+    assert (state.url, state.config_url, state.kind) == (moved, "http://example.org/feed", "feed")
+    assert (state.etag, state.last_modified) == ('"e1"', "Tue, 24 Nov 2026 08:00:00 GMT")
+    assert (state.last_status, state.last_http_status, state.last_success_at) == (
+        "not_modified", 304, later
+    )  # fmt: skip
+    retry = later + timedelta(minutes=5)
+    store.record_fetch(
+        state.id,
+        FetchRecord(
+            status="error", at=later, http_status=500, error="HTTP 500", next_fetch_at=retry
+        ),
+    )
+    [state] = store.sources()
+    assert (state.failures, state.last_error, state.next_fetch_at) == (1, "HTTP 500", retry)
+    assert state.enabled is True
+    store.record_fetch(
+        state.id, FetchRecord(status="gone", at=later, http_status=410, error="HTTP 410 Gone")
+    )
+    [state] = store.sources()
+    assert (state.enabled, state.failures, state.last_http_status) == (False, 2, 410)
+
+
 def test_save_articles_inserts_once_and_updates_in_place(store: Store) -> None:
     store.sync_sources([source()], now=NOW)
     [state] = store.sources()
