@@ -432,12 +432,12 @@ class Audience:
             send_at=send_at,
             timezone=timezone,
         )
-        evidence = Consent(
-            action="operator" if confirmed else "subscribe",
+        evidence = _event(
+            "operator" if confirmed else "subscribe",
             at=now,
-            ip=_optional(ip, _IP_MAX),
-            user_agent=_optional(user_agent, _UA_MAX),
-            source=clean_text(source, _SOURCE_MAX),
+            source=source,
+            ip=ip,
+            user_agent=user_agent,
             text_version=text_version or self.settings.text_version,
         )
         try:
@@ -600,14 +600,13 @@ class Audience:
                 )
             )
             session.add(
-                Consent(
-                    subscriber_id=row.id,
-                    action="confirm",
+                _event(
+                    "confirm",
                     at=now,
-                    ip=_optional(ip, _IP_MAX),
-                    user_agent=_optional(user_agent, _UA_MAX),
                     source="confirm link",
-                    text_version=None,
+                    subscriber_id=row.id,
+                    ip=ip,
+                    user_agent=user_agent,
                 )
             )
             session.flush()
@@ -643,14 +642,13 @@ class Audience:
             if not won:
                 return UnsubscribeOutcome("already", _view(row))
             session.add(
-                Consent(
-                    subscriber_id=row.id,
-                    action="unsubscribe",
+                _event(
+                    "unsubscribe",
                     at=now,
-                    ip=_optional(ip, _IP_MAX),
-                    user_agent=_optional(user_agent, _UA_MAX),
-                    source=clean_text(source, _SOURCE_MAX),
-                    text_version=None,
+                    source=source,
+                    subscriber_id=row.id,
+                    ip=ip,
+                    user_agent=user_agent,
                 )
             )
             self._suppress(session, row.email, "unsubscribed", now)
@@ -759,14 +757,13 @@ class Audience:
                 row.paused = paused
             row.next_due_at = _next_due(row, now) if row.status == "active" else None
             session.add(
-                Consent(
-                    subscriber_id=row.id,
-                    action="preferences",
+                _event(
+                    "preferences",
                     at=now,
-                    ip=_optional(ip, _IP_MAX),
-                    user_agent=_optional(user_agent, _UA_MAX),
-                    source=clean_text(source, _SOURCE_MAX),
-                    text_version=None,
+                    source=source,
+                    subscriber_id=row.id,
+                    ip=ip,
+                    user_agent=user_agent,
                 )
             )
             session.flush()
@@ -826,7 +823,7 @@ class Audience:
                         and self._suppression_key(row.email) not in suppressed
                     ):
                         self._activate(session, row, now)
-                        session.add(_import_consent(row.id, origin, now))
+                        session.add(_event("import", at=now, source=origin, subscriber_id=row.id))
                         activated.append(_view(row))
                     else:
                         skipped.append(ImportSkip(item.line, item.email, f"already {row.status}"))
@@ -851,22 +848,32 @@ class Audience:
                     row.status = "pending"
                     row.confirm_sent_at = now
                 session.flush()
-                session.add(_import_consent(row.id, origin, now))
+                session.add(_event("import", at=now, source=origin, subscriber_id=row.id))
                 known[key] = row
                 added.append(_view(row))
             session.flush()
         return ImportResult(tuple(added), tuple(activated), tuple(skipped))
 
 
-def _import_consent(subscriber_id: int, source: str, now: datetime) -> Consent:
+def _event(
+    action: str,
+    *,
+    at: datetime,
+    source: str,
+    subscriber_id: int | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    text_version: str | None = None,
+) -> Consent:
+    """One consent record, with the request's details cut to their column sizes."""
     return Consent(
         subscriber_id=subscriber_id,
-        action="import",
-        at=now,
-        ip=None,
-        user_agent=None,
-        source=source,
-        text_version=None,
+        action=action,
+        at=at,
+        ip=_optional(ip, _IP_MAX),
+        user_agent=_optional(user_agent, _UA_MAX),
+        source=clean_text(source, _SOURCE_MAX),
+        text_version=text_version,
     )
 
 
