@@ -21,6 +21,7 @@ Japanese full-width stops end a sentence without a space.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import threading
@@ -64,10 +65,10 @@ TITLES = _wordset(
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 _LINE_END_PUNCT = re.compile(r"[.!?:;,\u2026][\"'\u201d\u2019)\]]*$")
 _LINE_START = re.compile(r"[\"'\u201c\u2018(\[]*[A-Z0-9]")
-_SPACE = re.compile(r"\s+")
 _FULL_WIDTH_END = re.compile(r"[\u3002\uff01\uff1f][\u300d\u300f\uff09)\"\u201d\u2019]*")
 # "a court has heard.Shocking allegations": a full stop with no space before a capital
 _GLUED = re.compile(r"\b([A-Za-z]{2,})([.!?])(?=[A-Z][a-z])")
+_GLUED_HINT = re.compile(r"[.!?][A-Z][a-z]")  # in every _GLUED match; much cheaper to find
 # A candidate boundary: terminal punctuation, closing quotes/brackets, space, and an
 # upper-case letter or digit (possibly behind an opening quote or bracket).
 _CANDIDATE = re.compile(
@@ -83,13 +84,18 @@ _WORD_OR_NUMBER = re.compile(
     r"[^\W\d_][^\W\d_'\u2019-]*[^\W\d_]"
     r"|[$\u00a3\u20ac]?[A-Za-z]?\d(?:[\d,%/-]|\.\d|[A-Za-z])*"
 )
-_QUOTE_MARK = re.compile(r"[,!?][\"'\u201d\u2019]\s+[a-z]")
+# Where an attributed quotation can end: '," she', '?\u201d he'.  The group is the mark.
+_QUOTE_MARK = re.compile(r"[,!?]([\"'\u201d\u2019])(?=\s+[a-z])")
 _ATTRIBUTED_QUOTE = re.compile(
     r"\u201c[^\u201c\u201d]{1,600}?[,!?]\u201d(?=\s+[a-z])"
     r"|(?:(?<=\s)|^)\"[^\"]{1,600}?[,!?]\"(?=\s+[a-z])"
     r"|\u2018[^\u2018]{1,600}?[,!?]\u2019(?=\s+[a-z])"
     r"|(?:(?<=\s)|^)'(?=[A-Z])(?:(?!\s'[A-Z]).){1,600}?[,!?]'(?=\s+[a-z])"
 )
+# Where each alternative of _ATTRIBUTED_QUOTE can start, and the mark it must end with
+_QUOTE_OPENING = re.compile(r"[\u201c\u2018]|(?:(?<=\s)|^)(?:\"|'(?=[A-Z]))")
+_QUOTE_CLOSING = {"\u201c": "\u201d", '"': '"', "\u2018": "\u2019", "'": "'"}
+_QUOTE_LENGTH = (4, 603)  # shortest and longest _ATTRIBUTED_QUOTE match
 _CLOSERS = "\"'\u201d\u2019)]"
 _LEADING_OPENERS = "\"'\u201c\u2018([{"
 _ELLIPSIS_END = re.compile(r"(?:\.\.|\u2026)[\"'\u201d\u2019)\]]*$")
@@ -106,6 +112,9 @@ _OPENERS = (
     "|According"
 )
 _GLUE = re.compile(r"([A-Za-z0-9)\]'\u2019]+) (?=(?:" + _OPENERS + r") [a-z0-9'\u2018\"\u201c(])")
+# What every _GLUE match contains.  _GLUE tries a word at every position, which is slow;
+# this starts only at a space, so it rules most sentences out far more cheaply.
+_GLUE_HINT = re.compile(r" (?:" + _OPENERS + r") [a-z0-9'\u2018\"\u201c(]")
 # Lower-case words after which a capitalised opener is a title or a name, not a new
 # sentence: function words, verbs of saying and naming, and nouns that take a letter.
 _GLUE_KEEP = _wordset(
@@ -196,10 +205,11 @@ def _label_lines(paragraph: str) -> list[str]:
 
 
 def _split_block(block: str) -> list[str]:
-    block = _SPACE.sub(" ", block).strip()
+    block = " ".join(block.split())  # runs of whitespace to one space, stripped
     if not block:
         return []
-    block = _GLUED.sub(_unglue, block)
+    if _GLUED_HINT.search(block):
+        block = _GLUED.sub(_unglue, block)
     sentences: list[str] = []
     start = 0
     undecided = False  # the current piece holds a boundary only pysbd can decide
@@ -223,9 +233,30 @@ def _split_block(block: str) -> list[str]:
 def _attributed_quotes(block: str) -> list[tuple[int, int]]:
     """Spans of quotations of several sentences that end in a comma, "!" or "?" and are
     followed by a lower-case attribution: '"We lost. It is over," she said.'"""
-    if not _QUOTE_MARK.search(block):
+    # Equivalent to [m.span() for m in _ATTRIBUTED_QUOTE.finditer(block)], which is slow:
+    # its lazy scans of up to 600 characters run from every opening quotation mark.  Here
+    # the pattern only runs from an opening mark with a matching end within reach.
+    ends: dict[str, list[int]] = {}
+    for mark in _QUOTE_MARK.finditer(block):
+        ends.setdefault(mark.group(1), []).append(mark.end())
+    if not ends:
         return []
-    return [match.span() for match in _ATTRIBUTED_QUOTE.finditer(block)]
+    shortest, longest = _QUOTE_LENGTH
+    spans: list[tuple[int, int]] = []
+    resume = 0  # finditer goes on after the end of the last match
+    for opening in _QUOTE_OPENING.finditer(block):
+        start = opening.start()
+        if start < resume:
+            continue
+        reachable = ends.get(_QUOTE_CLOSING[block[start]], ())
+        index = bisect.bisect_left(reachable, start + shortest)
+        if index == len(reachable) or reachable[index] > start + longest:
+            continue
+        match = _ATTRIBUTED_QUOTE.match(block, start)
+        if match:
+            spans.append(match.span())
+            resume = match.end()
+    return spans
 
 
 def _finish(piece: str, undecided: bool) -> list[str]:
@@ -244,6 +275,8 @@ def _split_glued(sentence: str) -> list[str]:
     "He", "Police"...) and then a lower-case word.  Titles after a verb or preposition
     ("told The Times", "vitamin A") are not split.
     """
+    if not _GLUE_HINT.search(sentence):
+        return [sentence]  # no opener after a space: the common case, found cheaply
     parts: list[str] = []
     start = 0
     for match in _GLUE.finditer(sentence):

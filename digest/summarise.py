@@ -21,6 +21,7 @@ LEAD-3 and LexRank on CNN/DailyMail articles.
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -219,39 +220,104 @@ _CREDIT = re.compile(
 _MAX_CAPTION_WORDS = 30
 _MAX_WIDGET_WORDS = 25
 _MAX_HEADING_WORDS = 15
-_JUNK = re.compile(
-    "|".join(
-        (
-            # captions and credits
+
+
+@dataclass(frozen=True, slots=True)
+class _JunkRule:
+    """A junk pattern and the lower-case words one of which any match of it contains.
+
+    Searching a sentence for a few literal words is far cheaper than running a
+    case-insensitive pattern over it, so the pattern only runs when a word occurs.  An
+    empty *keywords* means always run (the pattern is anchored at the start and cheap).
+    """
+
+    pattern: re.Pattern[str]
+    keywords: tuple[str, ...] = ()
+
+
+_JUNK_RULES = (
+    # captions and credits
+    _JunkRule(
+        re.compile(
             r"(?i:\b(?:photo(?:graph)?|picture|image|pic|source|credit|footage|illustration)"
-            r"s?(?: credit)?)\s*:\s*[A-Z][^.!?]{0,80}\.?$",
-            r"(?i:\bimage (?:copyright|caption|source)\b)",
+            r"s?(?: credit)?)\s*:\s*[A-Z][^.!?]{0,80}\.?$"
+        ),
+        (":",),
+    ),
+    _JunkRule(re.compile(r"(?i:\bimage (?:copyright|caption|source)\b)"), ("image ",)),
+    _JunkRule(
+        re.compile(
             r"\((?:AP|AFP|Reuters|Getty(?: Images)?|PA|EPA|AAP|Bloomberg|Shutterstock|Alamy)"
-            r"(?: Photo| Images)?(?:\s*/\s*[^)]{1,40})?\)\.?$",
-            # page furniture and promotions
+            r"(?: Photo| Images)?(?:\s*/\s*[^)]{1,40})?\)\.?$"
+        ),
+        ("(",),
+    ),
+    # page furniture and promotions
+    _JunkRule(
+        re.compile(
             r"(?i:\b(?:click|tap|scroll|swipe)\b.{0,40}\b(?:photos?|gallery|above|below|video"
-            r"|here|images?|through)\b)",
-            r"(?i:\b(?:video|gallery|photos?|pictures?|images?) (?:above|below)\b)",
-            r"(?i:\b(?:at|on) the (?:top|bottom) of (?:this|the) (?:story|article|page)\b)",
+            r"|here|images?|through)\b)"
+        ),
+        ("click", "tap", "scroll", "swipe"),
+    ),
+    _JunkRule(
+        re.compile(r"(?i:\b(?:video|gallery|photos?|pictures?|images?) (?:above|below)\b)"),
+        (" above", " below"),
+    ),
+    _JunkRule(
+        re.compile(r"(?i:\b(?:at|on) the (?:top|bottom) of (?:this|the) (?:story|article|page)\b)"),
+        ("the top of ", "the bottom of "),
+    ),
+    _JunkRule(
+        re.compile(
             r"(?i:^(?:share (?:this|on|via|with|by)\b|listen\b|sign up|sign in|log in|subscribe"
             r"|download (?:our|the|now|it|free|this)\b|read more|more:|related:|watch:"
-            r"|transcript\b|speaker \d))",
+            r"|transcript\b|speaker \d))"
+        )
+    ),
+    _JunkRule(
+        re.compile(
             r"(?i:\b(?:newsletters?|podcasts?|inbox)\b.{0,80}\b(?:sign up|subscribe|listen"
-            r"|download|delivered|wherever)\b)",
+            r"|download|delivered|wherever)\b)"
+        ),
+        ("newsletter", "podcast", "inbox"),
+    ),
+    _JunkRule(
+        re.compile(
             r"(?i:\b(?:sign up|subscribe|listen|download|delivered)\b.{0,80}\b(?:newsletters?"
-            r"|podcasts?|inbox|apps?)\b)",
+            r"|podcasts?|inbox|apps?)\b)"
+        ),
+        ("sign up", "subscribe", "listen", "download", "delivered"),
+    ),
+    _JunkRule(
+        re.compile(
             r"(?i:^(?:become a (?:subscriber|member)|support (?:our|us|independent)"
             r"|already a (?:subscriber|member)|get (?:unlimited|full|digital) access"
             r"|start your (?:free )?trial|you(?:'ve| have) (?:read|reached)|follow us"
             r"|like us on|we(?:'ll| will) send you|this (?:article|story) (?:was|has been)"
-            r" (?:amended|updated|corrected)|your browser does not|please enable))",
-            r"(?i:\b(?:originally (?:published|appeared) (?:on|in|at)|appeared first on)\b)",
-            # datelines
-            r"(?i:^(?:published|updated|posted|last updated|last modified|first published)\b"
-            r".{0,40}\b(?:\d{1,2}[:.]\d\d|(?:19|20)\d\d)\b)",
+            r" (?:amended|updated|corrected)|your browser does not|please enable))"
         )
-    )
+    ),
+    _JunkRule(
+        re.compile(
+            r"(?i:\b(?:originally (?:published|appeared) (?:on|in|at)|appeared first on)\b)"
+        ),
+        ("originally ", "appeared first on"),
+    ),
+    # datelines
+    _JunkRule(
+        re.compile(
+            r"(?i:^(?:published|updated|posted|last updated|last modified|first published)\b"
+            r".{0,40}\b(?:\d{1,2}[:.]\d\d|(?:19|20)\d\d)\b)"
+        )
+    ),
 )
+# Characters that Python's case-insensitive matching equates with an ASCII letter although
+# str.lower() does not turn them into one (dotted and dotless I, long s, the Kelvin sign).
+# With one of them in a sentence the keyword pre-check could miss a match, so it is skipped.
+_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
+_ASCII_LOWER = string.ascii_lowercase.encode()
+
 _NAME = r"(?:[A-Z][\w.'\u2019-]*|and|&|de|van|von|der|da|la|le|bin|al)"
 _ROLE = (
     r"(?:[A-Z][\w.'\u2019&-]*|and|of|the|for|in|at|on|&|editor|correspondent|reporter|writer"
@@ -297,19 +363,50 @@ def _is_junk(sentence: str, title_words: set[str]) -> bool:
         return True  # a table row
     if count < 4 or (sentence.endswith(" .") and count <= 15):
         return True  # fragments, and "By . Jane Doe . PUBLISHED: ... ." blocks
-    letters = [c for c in sentence if c.isalpha()]
-    if len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.7 * len(letters):
-        return True  # shouting
+    if _is_shouting(sentence):
+        return True
     if len(words) <= 14 and _BYLINE.match(sentence):
         return True
     if len(words) <= 12 and _is_heading(words):
         return True
-    if _JUNK.search(sentence) or is_boilerplate(sentence):
+    if _matches_junk(sentence) or is_boilerplate(sentence):
         return True
     label = _CAPTION_LABEL.match(sentence)
     if label and not _SPEECH.intersection(label.group(1).lower().split()):
         return True  # "Controversy: Lord Janner, who...", "Pictured: The..."
     return bool(title_words) and _near_duplicate(set(_words(sentence)), title_words)
+
+
+def _is_shouting(sentence: str) -> bool:
+    """Whether more than 70% of the sentence's letters (at least 8) are capitals.
+
+    A sentence of which 30% or more of the characters are ASCII lower-case letters cannot
+    be; counting those with ``bytes.translate`` (no Python loop) settles almost every
+    sentence before the exact count, which looks at each character.
+    """
+    data = sentence.encode("utf-8", "ignore")  # a-z are single bytes in UTF-8, only they
+    lower = len(data) - len(data.translate(None, _ASCII_LOWER))
+    if 10 * lower >= 3 * len(sentence):
+        return False
+    letters = [c for c in sentence if c.isalpha()]
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.7 * len(letters)
+
+
+def _matches_junk(sentence: str) -> bool:
+    """Whether a caption, credit, promotion or dateline pattern occurs in *sentence*."""
+    lowered = None
+    if sentence.isascii() or not _CASE_TRAPS.search(sentence):
+        lowered = sentence.lower()
+    for rule in _JUNK_RULES:
+        if rule.keywords and lowered is not None:
+            for keyword in rule.keywords:  # a loop, not any(): this runs for every sentence
+                if keyword in lowered:
+                    break
+            else:
+                continue  # none of its words: the pattern cannot match
+        if rule.pattern.search(sentence):
+            return True
+    return False
 
 
 def _is_heading(words: Sequence[str]) -> bool:

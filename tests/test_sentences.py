@@ -296,3 +296,95 @@ def test_language_argument_is_accepted() -> None:
         "One sentence here.",
         "Another one.",
     ]
+
+
+# --- audit of issue 3: news abbreviations together, and quotes ending in punctuation ------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "U.S. Sen. Elizabeth Warren spoke on Tuesday. She was brief.",
+            ["U.S. Sen. Elizabeth Warren spoke on Tuesday.", "She was brief."],
+        ),
+        (
+            "The U.S. Senate voted 51-49. Sen. John Doe, R-Texas, objected.",
+            ["The U.S. Senate voted 51-49.", "Sen. John Doe, R-Texas, objected."],
+        ),
+        (
+            "Officials in the U.S. said no. Others agreed.",
+            ["Officials in the U.S. said no.", "Others agreed."],
+        ),
+        (
+            "Lt. Gen. H.R. McMaster spoke. J.K. Rowling listened.",
+            ["Lt. Gen. H.R. McMaster spoke.", "J.K. Rowling listened."],
+        ),
+        (
+            "Mr Smith and Mrs. Jones met. They talked.",  # British "Mr" has no full stop
+            ["Mr Smith and Mrs. Jones met.", "They talked."],
+        ),
+        (
+            "Gov. Gavin Newsom of Calif. said so. He left.",
+            ["Gov. Gavin Newsom of Calif. said so.", "He left."],
+        ),
+        (
+            "The rate rose to 4.25%. Markets fell 1.5 per cent. No. 10 declined to comment.",
+            ["The rate rose to 4.25%.", "Markets fell 1.5 per cent.",
+             "No. 10 declined to comment."],
+        ),
+        (
+            '"Is this it?" he asked. "Yes!" she replied. They left.',
+            ['"Is this it?" he asked.', '"Yes!" she replied.', "They left."],
+        ),
+        (
+            "\u201cWe won!\u201d she shouted. The crowd cheered.",
+            ["\u201cWe won!\u201d she shouted.", "The crowd cheered."],
+        ),
+        (
+            '"It\'s over," said Sen. Smith. "We lost." The end.',
+            ['"It\'s over," said Sen. Smith.', '"We lost."', "The end."],
+        ),
+        (
+            "He said: \u2018It is done.\u2019 Then silence.",
+            ["He said: \u2018It is done.\u2019", "Then silence."],
+        ),
+    ],
+)  # fmt: skip
+def test_news_abbreviations_combined_and_quotes(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+# --- attributed quotations: the fast scan must find exactly what the pattern finds -------
+
+
+def _pattern_spans(block: str) -> list[tuple[int, int]]:
+    return [match.span() for match in sentences_module._ATTRIBUTED_QUOTE.finditer(block)]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '"We lost. It is over," she said. "We go on." Then he left.',
+        "\u201cWe lost. It is over,\u201d she said. \u2018Fine. Go,\u2019 he said.",
+        "'We lost. It's over,' she said. 'Really? Yes!' he asked.",
+        '"Unclosed. Quote, she said. "Another. One," he said.',
+        '"' + "Word. " * 120 + 'End," she said.',  # longer than the 600-character reach
+        '"' + "Word. " * 95 + 'End," she said.',
+        "He said 'No. Never,' and 'Yes. Always,' she replied.",
+        "No quotations here at all.",
+    ],
+)
+def test_attributed_quote_spans(block: str) -> None:
+    assert sentences_module._attributed_quotes(block) == _pattern_spans(block)
+
+
+def test_attributed_quote_spans_on_random_text() -> None:
+    import random
+
+    rng = random.Random(7)
+    pieces = ["a", "W", " ", " ", ",", "!", "?", ".", '"', "'", "\u201c", "\u201d", "\u2018"]
+    pieces += ["\u2019", " he said", "We ", "it's "]
+    for _ in range(3000):
+        block = "".join(rng.choice(pieces) for _ in range(rng.choice([8, 30, 120, 700])))
+        assert sentences_module._attributed_quotes(block) == _pattern_spans(block), block

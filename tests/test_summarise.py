@@ -538,3 +538,126 @@ def test_descriptions_that_are_not_a_summary_are_not_used(description: str) -> N
 )
 def test_is_teaser(description: str, teaser: bool) -> None:
     assert is_teaser(description) is teaser
+
+
+# --- audit of issue 3: more real-world wordings of each kind of boilerplate --------------
+
+# (kind, line, a string that must not appear in any summary)
+BOILERPLATE_VARIANTS = [
+    ("caption", "Seals on the rocks below the pier (Getty Images)", "Seals on the rocks"),
+    ("credit", "Source: AAP/Lukas Coch", "AAP"),
+    ("credit", "Image: Supplied", "Supplied"),
+    ("credit", "Credit: Jane Doe for The Herald", "Credit"),
+    ("credit", "Photograph: Jane Doe/The Wenlow Herald", "Photograph"),
+    ("byline", "By JANE DOE", "JANE DOE"),
+    ("byline", "By Jane Doe | The Wenlow Herald", "Jane Doe"),
+    ("dateline", "Tue 3 Mar 2026 10.32 GMT", "GMT"),
+    ("dateline", "Published 3 March 2026", "Published"),
+    ("share", "Share via Email", "Share"),
+    ("share", "Share this with Facebook Twitter Email", "Share"),
+    ("listen", "Listen \u00b7 4 min", "Listen"),
+    ("listen", "Listen to this story. 4 min", "Listen"),
+    ("sign-up", "Sign up now for our free morning newsletter.", "Sign up"),
+    ("sign-up", "Sign up to our free newsletter.", "Sign up"),
+    ("apps", "Download our app for the latest news.", "Download"),
+    ("apps", "Download the app", "Download"),
+    ("subscription", "Subscribe for unlimited access to the Herald.", "Subscribe"),
+    ("subscription", "Become a subscriber today and get 50% off.", "subscriber"),
+    ("subscription", "Start your free trial today.", "trial"),
+    ("subscription", "You have reached your limit of free articles this month.", "limit"),
+    ("podcast", "Subscribe to our podcast on Apple Podcasts or Spotify.", "podcast"),
+    (
+        "podcast",
+        "Listen to our podcast, Harbour Weekly, on Apple Podcasts, Spotify or wherever you listen.",
+        "Harbour Weekly",
+    ),
+    ("transcript", "(SOUNDBITE OF MUSIC)", "SOUNDBITE"),
+    ("transcript", "[Music]", "Music"),
+    ("transcript", "HOST: Welcome back to the programme.", "HOST"),
+    ("transcript", "Transcript", "Transcript"),
+    ("title", "HARBOUR COUNCIL BACKS TIDAL ENERGY PILOT", "HARBOUR"),
+    ("title", "Harbour Council Backs Tidal Energy Pilot", "Backs"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "line", "marker"),
+    BOILERPLATE_VARIANTS,
+    ids=[f"{kind}-{marker}" for kind, _, marker in BOILERPLATE_VARIANTS],
+)
+def test_boilerplate_variants_never_appear(kind: str, line: str, marker: str) -> None:
+    assert_clean(f"{line}\n\n{ARTICLE}", marker)  # a paragraph at the top
+    assert_clean("\n\n".join([*STORY[:2], line, *STORY[2:]]), marker)  # in the middle
+    above = f"{line}\n{STORY[0]} {STORY[1]}\n\n" + "\n\n".join(STORY[2:])
+    assert_clean(above, marker)  # a line of the lead's paragraph
+    assert clean_sentences(above)[-len(STORY) :] == STORY
+
+
+def test_caption_sentence_before_its_credit_never_appears() -> None:
+    caption = (
+        "Harbour master Colin Faraday on the old pier on Monday. "
+        "Photograph: Jane Doe/The Wenlow Herald"
+    )
+    for text in (f"{caption}\n\n{ARTICLE}", "\n\n".join([*STORY[:2], caption, *STORY[2:]])):
+        assert_clean(text, "Colin Faraday on the old pier")
+        assert_clean(text, "Photograph")
+
+
+def test_standfirst_is_used_whole_and_only_when_it_is_no_teaser() -> None:
+    real = summarise(ARTICLE, title=TITLE, description=STANDFIRST, sentences=3, max_words=90)
+    assert real.method == "standfirst" and real.text == STANDFIRST
+    for ending in ("\u2026", "...", " Read more", " Read more \u00bb", " [Read more]"):
+        teaser = STANDFIRST[:-1] + ending
+        summary = summarise(ARTICLE, title=TITLE, description=teaser)
+        assert summary.method == "extractive", ending
+        assert "Read more" not in summary.text and not summary.text.endswith("\u2026")
+
+
+# --- the junk patterns' keyword pre-check (a speed-up) must not change what they find ----
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Scroll down to see the photos above.",
+        "Sign up to our newsletter for the latest news, delivered to your inbox.",
+        "Tap the gallery to see more images.",
+        "Video above: the turbines at work.",
+        "Read the full interview at the top of this story.",
+        "Photo: Kelpwater Energy",
+        "Seals on the rocks below the pier (Getty Images).",
+        "This story originally appeared on the Wenlow Herald website.",
+        "Please s\u0131gn up now to get the app.",  # dotless i: IGNORECASE matches it as "i"
+        "Listen to the \u017fhow wherever you get your podcasts.",  # long s
+        "The council voted nine to two in favour of the tidal turbines on Monday.",
+        "\u201cWe are delighted,\u201d said the chief executive of Kelpwater Energy.",
+    ],
+)
+def test_junk_keyword_precheck_agrees_with_the_patterns(sentence: str) -> None:
+    from digest.summarise import _JUNK_RULES, _matches_junk
+
+    expected = any(rule.pattern.search(sentence) for rule in _JUNK_RULES)
+    assert _matches_junk(sentence) is expected
+
+
+def test_junk_precheck_falls_back_for_letters_that_ignorecase_equates() -> None:
+    from digest.summarise import _matches_junk
+
+    assert _matches_junk("Please s\u0131gn up now to get the app.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "shouting"),
+    [
+        ("BREAKING NEWS: COUNCIL BACKS TIDAL PILOT", True),
+        ("\u00c9NORME SUCC\u00c8S POUR LA VILLE", True),
+        ("NHS and BBC staff met the MP in Port Wenlow on Monday.", False),
+        ("ABC DEF", False),  # fewer than eight letters
+        ("The council met.", False),
+        ("", False),
+    ],
+)
+def test_shouting(sentence: str, shouting: bool) -> None:
+    from digest.summarise import _is_shouting
+
+    assert _is_shouting(sentence) is shouting
