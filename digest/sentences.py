@@ -104,6 +104,16 @@ _DATE_START = re.compile(r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\. \
 # Lines without end punctuation and at most this many words are headings, bylines,
 # labels or captions when the next line starts a new sentence; longer ones are wrapped.
 _MAX_LABEL_LINE_WORDS = 12
+# A picture credit ending a line, after the caption it belongs to: "...below the pier.
+# Source: AAP / Lukas Coch", "...the pier Photo: Harbour Trust/AAP", "...pier (AP Photo/Jane
+# Doe)".  Such a line is judged by its last sentence, the credit, a label however long the
+# caption before it: it ends a unit, so the credit is not glued to the next line's sentence.
+_CREDIT_LINE_END = re.compile(
+    r"(?:^|\s)(?i:photo(?:graph)?|picture|image|pic|source|credit|footage|illustration)s?"
+    r"(?: credit)?\s*:\s*[A-Z][^.!?:]{0,80}$"
+    r"|\((?:AP|AFP|Reuters|Getty(?: Images)?|PA|EPA|AAP|Bloomberg|Shutterstock|Alamy)"
+    r"(?: Photo| Images)?(?:\s*/\s*[^)]{1,40})?\)$"
+)
 
 # Words that start sentences and (capitalised) hardly ever occur inside one.
 _OPENERS = (
@@ -180,7 +190,8 @@ def _label_lines(paragraph: str) -> list[str]:
     """Split a paragraph at single line breaks that end a short unpunctuated line.
 
     "Share\\nBy Jane Doe\\nThe minister resigned." is three units, but a hard-wrapped
-    paragraph stays whole.
+    paragraph stays whole.  A longer line that ends in a picture credit ("A seal on the
+    rocks. Source: AAP / Lukas Coch") is cut after too: it is judged by its last sentence.
     """
     if "\n" not in paragraph:
         return [paragraph]
@@ -194,7 +205,7 @@ def _label_lines(paragraph: str) -> list[str]:
         if (
             following
             and not _LINE_END_PUNCT.search(line)
-            and len(line.split()) <= _MAX_LABEL_LINE_WORDS
+            and (len(line.split()) <= _MAX_LABEL_LINE_WORDS or _ends_in_credit(line))
             and _LINE_START.match(following)
         ):
             blocks.append(" ".join(current))
@@ -202,6 +213,12 @@ def _label_lines(paragraph: str) -> list[str]:
     if current:
         blocks.append(" ".join(current))
     return blocks
+
+
+def _ends_in_credit(line: str) -> bool:
+    if ":" not in line and not line.endswith(")"):
+        return False  # every credit has one or the other: settled without the pattern
+    return bool(_CREDIT_LINE_END.search(line))
 
 
 def _split_block(block: str) -> list[str]:

@@ -95,6 +95,7 @@ def clean_sentences(text: str, *, title: str = "") -> list[str]:
     headings: list[str] = []
     for paragraph in _PARAGRAPHS.split(text.strip()):
         if count_words(paragraph) <= _MAX_WIDGET_WORDS and is_boilerplate(paragraph):
+            _drop_teaser(out, paragraph)
             continue  # a short paragraph that is a widget, promotion or credit as a whole
         units = split_sentences(paragraph)
         kept: list[str] = []
@@ -107,6 +108,7 @@ def clean_sentences(text: str, *, title: str = "") -> list[str]:
                     kept.pop()  # the caption the credit belongs to
                 continue
             if _is_junk(sentence, title_words):
+                _drop_teaser(kept or out, sentence)
                 continue
             if not _TERMINATED.search(sentence):
                 if index + 1 < len(units):
@@ -114,9 +116,31 @@ def clean_sentences(text: str, *, title: str = "") -> list[str]:
                 if len(units) == 1 and count_words(sentence) <= _MAX_HEADING_WORDS:
                     headings.append(sentence)
                     continue
+                if count_words(sentence) <= _MAX_LABEL_WORDS and _is_last_line(unit, paragraph):
+                    continue  # "By Jane Doe | 3 March 2026", "4 min read" below the story
             kept.append(sentence)
         out.extend(kept)
     return out or headings
+
+
+def _is_last_line(unit: str, paragraph: str) -> bool:
+    """Whether *unit* (a sentence of *paragraph*) is the whole of its last line."""
+    if "\n" not in paragraph:
+        return False
+    return unit == " ".join(paragraph.rstrip().rsplit("\n", 1)[1].split())
+
+
+def _drop_teaser(sentences: list[str], dropped: str) -> None:
+    """Remove the last of *sentences* when it is a short question leading into the
+    promotion *dropped* ("Want more stories like this?" before "Sign up for our
+    newsletter.")."""
+    if (
+        sentences
+        and sentences[-1].endswith("?")
+        and count_words(sentences[-1]) <= _MAX_TEASER_WORDS
+        and _PROMOTION.search(dropped)
+    ):
+        sentences.pop()
 
 
 def is_teaser(description: str) -> bool:
@@ -197,9 +221,11 @@ _LEADING = [
         r"(?:\s*[-\u2013:]?\s*\d+\s*min(?:ute)?s?)?|advertisement|transcript|read more)"
         r"\s*:?\s+(?=[A-Z\"'\u201c\u2018])"
     ),
-    # transcript speaker labels: "SPEAKER 1:", "JOHN SMITH (voice-over):"
+    # transcript speaker labels: "SPEAKER 1:", "JOHN SMITH (voice-over):", "STEVE INSKEEP,
+    # HOST:", "A MARTINEZ, BYLINE:", "UNIDENTIFIED PERSON #1:"
     re.compile(
-        r"^(?:SPEAKER\s*\d*|[A-Z][A-Z.'\u2019-]+(?: [A-Z][A-Z.'\u2019-]+){0,3})"
+        r"^(?:SPEAKER\s*\d*|(?:[A-Z] )?[A-Z][A-Z.'\u2019-]+(?: [A-Z][A-Z.'\u2019-]+){0,3}"
+        r"(?:, [A-Z][A-Z.'\u2019-]+(?: [A-Z][A-Z.'\u2019-]+){0,2})?(?: ?#\d{1,2})?)"
         r"(?: \([\w -]{1,20}\))?\s*:\s*"
     ),
 ]
@@ -218,8 +244,20 @@ _CREDIT = re.compile(
     r"|Bloomberg|Shutterstock|Alamy)(?: Photo| Images)?(?:\s*/\s*[^)]{1,40})?\))\.?$"
 )
 _MAX_CAPTION_WORDS = 30
+# A call to sign up, subscribe, download or follow, and the question that may lead into it
+_PROMOTION = re.compile(
+    r"(?i:\b(?:sign(?:ing)? up|subscri(?:be|ber|ption)s?|newsletters?|podcasts?|download"
+    r"|follow us|register|inbox)\b)"
+)
+_MAX_TEASER_WORDS = 8
 _MAX_WIDGET_WORDS = 25
 _MAX_HEADING_WORDS = 15
+# An unpunctuated line of at most this many words that ends a paragraph of several
+# sentences is a byline, date or reading time, not a sentence cut off
+_MAX_LABEL_WORDS = 12
+# "Harbour council backs tidal energy pilot - The Wenlow Herald": the title and the site
+_SITE_SEPARATOR = re.compile(r" (?:-{1,2}|\||\u2013|\u2014|\u00b7|::) ")
+_MAX_SITE_WORDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +326,20 @@ _JUNK_RULES = (
             r"|podcasts?|inbox|apps?)\b)"
         ),
         ("sign up", "subscribe", "listen", "download", "delivered"),
+    ),
+    # "Don't miss out - subscribe to the Herald today.", "To keep reading, subscribe now.":
+    # "subscribe" as a call, not "2 million people subscribe to its premium tier"
+    _JunkRule(
+        re.compile(r"(?i:(?:^|\s[-\u2013\u2014]|[:!,]|\bplease)\s*subscribe\b)"),
+        ("subscribe",),
+    ),
+    # "This is a transcript of the Harbour Weekly podcast.", "This is a rush transcript."
+    _JunkRule(
+        re.compile(
+            r"(?i:^(?:(?:this|the following|what follows|below) is (?:an?|the) (?:[\w-]+ ){0,3}"
+            r"transcript|this transcript)\b)"
+        ),
+        ("transcript",),
     ),
     _JunkRule(
         re.compile(
@@ -374,7 +426,28 @@ def _is_junk(sentence: str, title_words: set[str]) -> bool:
     label = _CAPTION_LABEL.match(sentence)
     if label and not _SPEECH.intersection(label.group(1).lower().split()):
         return True  # "Controversy: Lord Janner, who...", "Pictured: The..."
-    return bool(title_words) and _near_duplicate(set(_words(sentence)), title_words)
+    if not title_words:
+        return False
+    return _near_duplicate(set(_words(sentence)), title_words) or _is_title_and_site(
+        sentence, title_words
+    )
+
+
+def _is_title_and_site(sentence: str, title_words: set[str]) -> bool:
+    """The title and a short site name, either way round, after " - ", " | " or " — "."""
+    separators = list(_SITE_SEPARATOR.finditer(sentence))
+    if not separators:
+        return False
+    first, last = separators[0], separators[-1]
+    for title, site in (
+        (sentence[: last.start()], sentence[last.end() :]),
+        (sentence[first.end() :], sentence[: first.start()]),
+    ):
+        if count_words(site) <= _MAX_SITE_WORDS and _near_duplicate(
+            set(_words(title)), title_words
+        ):
+            return True
+    return False
 
 
 def _is_shouting(sentence: str) -> bool:

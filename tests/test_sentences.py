@@ -388,3 +388,45 @@ def test_attributed_quote_spans_on_random_text() -> None:
     for _ in range(3000):
         block = "".join(rng.choice(pieces) for _ in range(rng.choice([8, 30, 120, 700])))
         assert sentences_module._attributed_quotes(block) == _pattern_spans(block), block
+
+
+# --- a line that ends in a picture credit is judged by its last sentence -----------------
+
+
+@pytest.mark.parametrize(
+    ("line", "units"),
+    [
+        (
+            "A seal on the rocks below the pier. Source: AAP / Lukas Coch",
+            ["A seal on the rocks below the pier.", "Source: AAP / Lukas Coch"],
+        ),
+        (
+            "A seal rests on the rocks below the old pier Photo: Harbour Trust/AAP",
+            ["A seal rests on the rocks below the old pier Photo: Harbour Trust/AAP"],
+        ),
+        (
+            "A seal rests on the rocks below the old pier at Port Wenlow (AP Photo/Jane Doe)",
+            ["A seal rests on the rocks below the old pier at Port Wenlow (AP Photo/Jane Doe)"],
+        ),
+    ],
+)
+def test_line_ending_in_a_credit_is_not_glued_to_the_next(line: str, units: list[str]) -> None:
+    assert len(line.split()) > 12  # over the limit of a label line
+    text = f"{line}\nThe harbour council met on Monday. It voted for the pilot."
+    assert split_sentences(text) == [
+        *units,
+        "The harbour council met on Monday.",
+        "It voted for the pilot.",
+    ]
+
+
+def test_long_wrapped_line_before_a_capital_stays_joined() -> None:
+    text = (
+        "The council met on Monday evening and after a long debate in the old\n"
+        "Town Hall it voted for the pilot. Source: the minutes show it was close."
+    )
+    assert split_sentences(text) == [
+        "The council met on Monday evening and after a long debate in the old Town Hall it "
+        "voted for the pilot.",
+        "Source: the minutes show it was close.",
+    ]

@@ -661,3 +661,192 @@ def test_shouting(sentence: str, shouting: bool) -> None:
     from digest.summarise import _is_shouting
 
     assert _is_shouting(sentence) is shouting
+
+
+# --- audit of issue 5: boilerplate that still slipped through ----------------------------
+
+REST = "\n\n".join(STORY[2:])
+
+
+@pytest.mark.parametrize(
+    ("label", "marker"),
+    [
+        ("STEVE INSKEEP, HOST: ", "INSKEEP"),
+        ("A MARTINEZ, BYLINE: ", "MARTINEZ"),
+        ("UNIDENTIFIED PERSON #1: ", "UNIDENTIFIED"),
+    ],
+)
+def test_transcript_speaker_labels_with_a_role_or_number_are_stripped(
+    label: str, marker: str
+) -> None:
+    text = label + ARTICLE
+    assert clean_sentences(text) == STORY  # the label goes, what was said stays
+    assert lead(text).sentences[0] == STORY[0]
+    assert_clean(text, marker)
+    middle = "\n\n".join([*STORY[:2], label + STORY[2], *STORY[3:]])
+    assert clean_sentences(middle, title=TITLE) == STORY
+
+
+def test_transcript_of_several_speakers_keeps_what_they_said() -> None:
+    labels = ["STEVE INSKEEP, HOST: ", "A MARTINEZ, BYLINE: ", "UNIDENTIFIED PERSON #1: "]
+    text = "\n\n".join(label + sentence for label, sentence in zip(labels, STORY, strict=False))
+    assert clean_sentences(text) == STORY[:3]
+
+
+@pytest.mark.parametrize(
+    "credit",
+    ["Source: AAP / Lukas Coch", "Photo: Harbour Trust/AAP", "(AP Photo/Jane Doe)"],
+)
+def test_long_caption_line_ending_in_a_credit_does_not_swallow_the_lead(credit: str) -> None:
+    caption = "A grey seal on the rocks below the old pier."  # with the credit, over 12 words
+    text = f"{caption} {credit}\n{STORY[0]} {STORY[1]}\n\n{REST}"
+    assert len(f"{caption} {credit}".split()) > 12
+    assert clean_sentences(text, title=TITLE) == STORY
+    assert lead(text, sentences=1).sentences == (STORY[0],)
+    assert_clean(text, "A grey seal")
+    assert_clean(text, credit[:6])
+
+
+@pytest.mark.parametrize(
+    ("line", "marker"),
+    [
+        ("Don't miss out - subscribe to the Herald today.", "subscribe"),
+        ("Don't miss out \u2014 subscribe to the Herald today.", "subscribe"),
+        ("To keep reading, subscribe to the Herald.", "subscribe"),
+        ("This is a transcript of the Harbour Weekly podcast.", "transcript"),
+        ("This is a rush transcript.", "transcript"),
+        ("Want more stories like this?\nSign up for our newsletter.", "Want more"),
+        ("Want more stories like this? Sign up for our newsletter.", "Want more"),
+        ("Enjoyed this article?\nSubscribe to the Herald for just \u00a31 a week.", "Enjoyed"),
+    ],
+)
+def test_more_promotions_never_appear(line: str, marker: str) -> None:
+    assert_clean(f"{line}\n\n{ARTICLE}", marker)  # a paragraph at the top
+    middle = "\n\n".join([*STORY[:2], line, *STORY[2:]])
+    assert_clean(middle, marker)
+    assert clean_sentences(middle, title=TITLE) == STORY
+    above = f"{line}\n{STORY[0]} {STORY[1]}\n\n{REST}"
+    assert_clean(above, marker)  # lines of the lead's paragraph
+    assert clean_sentences(above, title=TITLE) == STORY
+
+
+def test_teaser_question_in_its_own_paragraph_goes_with_the_promotion() -> None:
+    for promotion in ("Sign up for our newsletter.", "Subscribe to the Herald today."):
+        text = "\n\n".join([*STORY[:2], "Want more stories like this?", promotion, *STORY[2:]])
+        assert clean_sentences(text, title=TITLE) == STORY
+        assert_clean(text, "Want more")
+
+
+def test_real_sentences_about_subscribers_transcripts_and_questions_stay() -> None:
+    kept = [
+        "The streaming service said 2 million people subscribe to its premium tier.",
+        "Readers who subscribe to the print edition will get the survey free.",
+        "A transcript of the council meeting shows that the vote was nine to two.",
+        "Who will pay for the turbines if the pilot fails?",
+        "The council said it would decide on Monday.",
+    ]
+    assert clean_sentences(" ".join(kept)) == kept
+    assert clean_sentences("\n\n".join(kept)) == kept
+    # a question stays when no promotion follows it, and a promotion after other text
+    # takes only itself
+    text = f"{STORY[0]} Who will pay for the turbines?\n\n{STORY[1]}\n\nSign up now."
+    assert clean_sentences(text) == [STORY[0], "Who will pay for the turbines?", STORY[1]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "By Jane Doe | 3 March 2026",
+        "3 March 2026 \u2022 4 min read",
+        "Tuesday 3 March 2026",
+        "Jane Doe, Political Editor",
+    ],
+)
+def test_short_unpunctuated_line_ending_a_paragraph_is_dropped(line: str) -> None:
+    text = f"{STORY[0]}\n{line}\n\n" + "\n\n".join(STORY[1:])
+    assert clean_sentences(text, title=TITLE) == STORY
+    assert lead(text, sentences=2).sentences == tuple(STORY[:2])
+    assert_clean(text, line[:6])
+    text = f"{STORY[0]} {STORY[1]}\n{line}\n\n{REST}"
+    assert clean_sentences(text) == STORY
+
+
+def test_unpunctuated_end_of_a_paragraph_that_is_a_sentence_stays() -> None:
+    wrapped = "The council met on Monday evening and after a long debate\nvoted to approve it"
+    text = f"{STORY[0]} {wrapped}\n\n{STORY[1]}"
+    assert clean_sentences(text) == [STORY[0], " ".join(wrapped.split()), STORY[1]]
+    long = "Councillors will meet again in the spring to hear the wildlife trust report"
+    text = f"{STORY[0]}\n{long}\n\n{STORY[1]}"
+    assert clean_sentences(text) == [STORY[0], long, STORY[1]]  # longer than a label
+    # on the same line as the sentence before it, an unpunctuated end stays too
+    text = f"{STORY[0]} Councillors will meet again in the spring\n\n{STORY[1]}"
+    assert clean_sentences(text)[1] == "Councillors will meet again in the spring"
+
+
+@pytest.mark.parametrize("separator", [" - ", " | ", " \u2014 ", " \u2013 "])
+def test_title_with_the_site_name_is_dropped(separator: str) -> None:
+    line = f"{TITLE}{separator}The Wenlow Herald"
+    below = f"{STORY[0]}\n{line}\n\n" + "\n\n".join(STORY[1:])
+    same_line = f"{STORY[0]} {line}\n\n" + "\n\n".join(STORY[1:])
+    punctuated = "\n\n".join([*STORY[:2], f"{line}.", *STORY[2:]])
+    site_first = "\n\n".join([*STORY[:2], f"The Wenlow Herald{separator}{TITLE}.", *STORY[2:]])
+    for text in (below, same_line, punctuated, site_first):
+        assert clean_sentences(text, title=TITLE) == STORY, text
+        for count in (1, 3, 5):
+            summary = summarise(text, title=TITLE, sentences=count, max_words=1000)
+            assert "Wenlow Herald" not in summary.text
+
+
+def test_sentence_that_starts_like_the_title_stays() -> None:
+    sentence = (
+        "Harbour council backs tidal energy pilot - but the fishermen of Port Wenlow say "
+        "the turbines will scare away the fish."
+    )
+    text = "\n\n".join([*STORY[:2], sentence, *STORY[2:]])
+    assert sentence in clean_sentences(text, title=TITLE)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Don't miss out - subscribe to the Herald today.",
+        "To keep reading, subscribe now.",
+        "Please subscribe to support local journalism.",
+        "The streaming service said 2 million people subscribe to its premium tier.",
+        "Don't miss out - SUBSCR\u0130BE today.",  # dotted capital I
+        "Don't miss out - subscr\u0131be today.",  # dotless i
+        "This is a transcript of the Harbour Weekly podcast.",
+        "The following is a lightly edited transcript of the interview.",
+        "This transcript has been edited for length and clarity.",
+        "This \u017fhow has a tran\u017fcript.",  # long s
+        "A transcript of the council meeting shows that the vote was nine to two.",
+    ],
+)
+def test_junk_keyword_precheck_agrees_with_the_new_patterns(sentence: str) -> None:
+    from digest.summarise import _JUNK_RULES, _matches_junk
+
+    expected = any(rule.pattern.search(sentence) for rule in _JUNK_RULES)
+    assert _matches_junk(sentence) is expected
+
+
+def test_every_junk_rule_keyword_precheck_holds_on_its_matches() -> None:
+    from digest.summarise import _JUNK_RULES
+
+    samples = [
+        "Don't miss out - subscribe to the Herald today.",
+        "To keep reading, subscribe now.",
+        "Please subscribe to support local journalism.",
+        "Subscribe for unlimited access to the Herald.",
+        "This is a transcript of the Harbour Weekly podcast.",
+        "This is a rush transcript.",
+        "The following is a lightly edited transcript of the interview.",
+        "This transcript has been edited for length and clarity.",
+        *(line for line, _ in BOILERPLATE),
+        *(line for _, line, _ in BOILERPLATE_VARIANTS),
+    ]
+    for sentence in samples:
+        for rule in _JUNK_RULES:
+            match = rule.pattern.search(sentence)
+            if match and rule.keywords:
+                found = match.group(0).lower()
+                assert any(keyword in found for keyword in rule.keywords), (sentence, rule)
