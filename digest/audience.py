@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from subscribers.service import Audience, AudienceSettings, SubscriberView
+from subscribers.service import Audience
 from subscribers.tokens import TokenSigner
+from subscribers.views import AudienceSettings, SubscriberView
 from subscribers.web import LinkMaker
 from subscribers.web import WebSettings as SiteSettings
 

@@ -27,8 +27,9 @@ from .errors import ConfigError, DigestError
 
 if TYPE_CHECKING:
     from subscribers.addresses import AddressError
-    from subscribers.service import Audience, PreferenceError, SubscriberView
+    from subscribers.service import Audience
     from subscribers.tokens import Purpose
+    from subscribers.views import PreferenceError, SubscriberView
 
     from .audience import AudienceMail
     from .config import Settings
@@ -267,7 +268,7 @@ def _open(args: argparse.Namespace) -> Iterator[_Opened]:
 
 def _input_error(exc: AddressError | PreferenceError) -> ConfigError:
     """Bad input as the one-line error of exit code 2, naming the option it came from."""
-    from subscribers.service import PreferenceError
+    from subscribers.views import PreferenceError
 
     if isinstance(exc, PreferenceError):
         option = PREFERENCE_OPTIONS.get(exc.field, f"--{exc.field}")
@@ -362,7 +363,7 @@ def _sections(value: str | None) -> list[str] | None:
 def cmd_subscribe(args: argparse.Namespace) -> int:
     from subscribers.addresses import AddressError, normalize_address
     from subscribers.models import ENDED
-    from subscribers.service import PreferenceError
+    from subscribers.views import PreferenceError
 
     sections = _sections(args.sections)
     preferences = {

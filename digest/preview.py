@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from subscribers.addresses import AddressError
-from subscribers.service import SubscriberView
+from subscribers.views import SubscriberView
 
 from .audience import link_maker, list_id, open_audience
 from .compose import Digest, Preferences, period

@@ -22,14 +22,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .addresses import AddressError, address_key, normalize_address
-from .service import (
-    Audience,
-    ConsentView,
-    ImportResult,
-    ImportRow,
-    PreferenceError,
-    SubscriberView,
-)
+from .service import Audience
+from .views import ConsentView, ImportResult, ImportRow, PreferenceError, SubscriberView
 
 IMPORT_COLUMNS = ("email", "name", "sections", "frequency", "weekday", "send_at", "timezone")
 EXPORT_COLUMNS = (

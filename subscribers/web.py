@@ -45,13 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .addresses import AddressError, address_key, normalize_address
 from .db import utcnow
 from .schedule import WEEKDAYS
-from .service import (
-    Audience,
-    AudienceSettings,
-    PreferenceError,
-    SubscriberView,
-    UnknownSubscriber,
-)
+from .service import Audience
 from .tokens import (
     Purpose,
     TokenClaims,
@@ -61,6 +55,7 @@ from .tokens import (
     TokenSigner,
     TokenWrongPurpose,
 )
+from .views import AudienceSettings, PreferenceError, SubscriberView, UnknownSubscriber
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,8 @@ from digest.cli import main
 from digest.config import Settings, load
 from digest.render import Renderer
 from digest.store import Store
-from subscribers.service import Audience, SubscriberView
+from subscribers.service import Audience
+from subscribers.views import SubscriberView
 from tests.conftest import ConfigWriter
 
 SECRET = "a-test-secret-that-is-long-enough-0123456789"

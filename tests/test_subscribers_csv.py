@@ -12,7 +12,8 @@ from sqlalchemy.orm import sessionmaker
 
 from digest.store import Store
 from subscribers.csvio import EXPORT_COLUMNS, CSVImportError, export_csv, import_csv
-from subscribers.service import Audience, AudienceSettings
+from subscribers.service import Audience
+from subscribers.views import AudienceSettings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SETTINGS = AudienceSettings(

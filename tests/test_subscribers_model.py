@@ -25,13 +25,7 @@ from subscribers.addresses import (
 )
 from subscribers.models import Consent, Subscriber, Suppression
 from subscribers.schedule import ScheduleError, check_timezone, next_due
-from subscribers.service import (
-    Audience,
-    AudienceSettings,
-    ImportRow,
-    PreferenceError,
-    UnknownSubscriber,
-)
+from subscribers.service import Audience
 from subscribers.tokens import (
     MIN_UNSUBSCRIBE_LIFETIME,
     TokenExpired,
@@ -41,6 +35,7 @@ from subscribers.tokens import (
     TokenWrongPurpose,
     new_stamp,
 )
+from subscribers.views import AudienceSettings, ImportRow, PreferenceError, UnknownSubscriber
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SECTIONS = ("World", "Science", "Technology")

@@ -28,8 +28,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.orm import sessionmaker
 
 from digest.store import Store
-from subscribers.service import Audience, AudienceSettings, SubscriberView
+from subscribers.service import Audience
 from subscribers.tokens import TokenSigner
+from subscribers.views import AudienceSettings, SubscriberView
 from subscribers.web import (
     InsecureSecret,
     RateLimit,
