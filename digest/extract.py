@@ -92,11 +92,12 @@ def extract_article(document: str | bytes, *, url: str = "") -> Extracted | None
     description = clean_line(doc.description or meta.first("description"))
     headline = _strip_headings(body, doc.title or "", description)
     title = _title(doc.title or meta.first("headline") or meta.og("title"), headline, doc.sitename)
-    _clean_body(body)
+    verdicts: dict[str, bool] = {}  # the page's lines are mostly its blocks' texts again
+    _clean_body(body, verdicts)
     paragraphs = [
         line
         for line in _lines(xmltotxt(body, False))
-        if line.startswith("|") or not is_boilerplate(line)  # "|": a table row
+        if line.startswith("|") or not _boilerplate(line, verdicts)  # "|": a table row
     ]
     if not _looks_like_article(paragraphs):
         return None
@@ -214,20 +215,28 @@ class _PageMeta:
         return ""
 
     def published(self) -> datetime | None:
-        candidates = [obj.get("datePublished") for obj in self.ld]
-        candidates += [self.meta.get(key) for key in (
-            "article:published_time", "og:published_time", "datepublished", "publishdate",
-            "publish-date", "pubdate", "date", "dc.date", "dc.date.issued", "dcterms.created",
-            "sailthru.date", "parsely-pub-date", "article.published", "datecreated",
-        )]  # fmt: skip
-        for xpath in ("//time[@itemprop='datePublished']", "//time[@pubdate]",
-                      "//article//time[@datetime]", "//main//time[@datetime]"):  # fmt: skip
-            candidates += [el.get("datetime") or el.text_content() for el in self.tree.xpath(xpath)]
-        for value in candidates:
+        for value in self._dates():
             parsed = _parse_datetime(value if isinstance(value, str) else None)
             if parsed is not None:
                 return parsed
         return None
+
+    def _dates(self) -> Iterator[object]:
+        """Publication date candidates, best first, made as they are needed: the first
+        that parses wins, and most pages give one in their metadata."""
+        for obj in self.ld:
+            yield obj.get("datePublished")
+        for key in ("article:published_time", "og:published_time", "datepublished",
+                    "publishdate", "publish-date", "pubdate", "date", "dc.date", "dc.date.issued",
+                    "dcterms.created", "sailthru.date", "parsely-pub-date", "article.published",
+                    "datecreated"):  # fmt: skip
+            yield self.meta.get(key)
+        if next(self.tree.iter("time"), None) is None:
+            return  # no <time> element: no need to search the tree four times
+        for xpath in ("//time[@itemprop='datePublished']", "//time[@pubdate]",
+                      "//article//time[@datetime]", "//main//time[@datetime]"):  # fmt: skip
+            for element in self.tree.xpath(xpath):
+                yield element.get("datetime") or element.text_content()
 
     def language(self) -> str:
         root_lang = self.tree.get("lang") or self.tree.get(
@@ -399,81 +408,142 @@ _DATEISH = (
     r"|oct\w*|nov\w*|dec\w*|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|sat\w*|sun\w*|today|yesterday"
     r"|[ap]\.?m\.?|gmt|utc|bst|cet|cest|[ecmp][sd]t|at|on|ago|hours?|minutes?|mins?|hrs?|days?)"
 )
-# (pattern, most words a paragraph may have for the pattern to apply)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """A boilerplate pattern, the most words a paragraph may have for it to apply, and the
+    literal text any match of it holds.
+
+    Looking for a few literal strings in the lower-cased paragraph is far cheaper than
+    running a case-insensitive pattern over it, so the pattern only runs when the
+    paragraph starts with one of *starts* and contains one of *needs* (an empty tuple: no
+    such condition).  Every match of the pattern must do both.  They are lower-case and
+    hold no letter outside ASCII; the check is skipped for a paragraph with _CASE_TRAPS.
+    """
+
+    pattern: re.Pattern[str]
+    words: int
+    starts: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+
+
+# (pattern, most words a paragraph may have for the pattern to apply[, starts[, needs]])
 # fmt: off
-_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
-    (re.compile(pattern, re.I), words)
-    for pattern, words in (
+_PATTERNS: tuple[_Rule, ...] = tuple(
+    _Rule(re.compile(pattern, re.I), words, *checks)
+    for pattern, words, *checks in (
         # related-story and teaser lines: "Related: …", "Read more: …", "More from …"
         (r"^(?:related(?: stories| articles| content| coverage| reading| links| news| video)?"
          r"|read more|read also|also read|see more|see also|more|watch|watch more|listen"
          r"|recommended(?: reading)?|further reading|must read|don'?t miss|up next|next up"
-         r"|more (?:from|on|in|about) [^:|]{1,50}|editor'?s picks?)\s*[:|\u00bb\u203a>]", 30),
-        (r"^more (?:from|on|stories from|news from|in)\b", 8),
-        (r"^(?:read more|continue reading|keep reading|read (?:the )?(?:full|rest|whole))\b", 15),
-        (r"^(?:story|article|content|text) continues (?:below|after)\b", 10),
-        (r"^scroll (?:down )?to (?:continue|read)\b", 10),
+         r"|more (?:from|on|in|about) [^:|]{1,50}|editor'?s picks?)\s*[:|\u00bb\u203a>]", 30,
+         ("related", "read ", "also read", "see ", "more", "watch", "listen", "recommended",
+          "further reading", "must read", "don", "up next", "next up", "editor"),
+         (":", "|", "\u00bb", "\u203a", ">")),
+        (r"^more (?:from|on|stories from|news from|in)\b", 8, ("more ",)),
+        (r"^(?:read more|continue reading|keep reading|read (?:the )?(?:full|rest|whole))\b", 15,
+         ("read ", "continue reading", "keep reading")),
+        (r"^(?:story|article|content|text) continues (?:below|after)\b", 10,
+         ("story", "article", "content", "text"), (" continues ",)),
+        (r"^scroll (?:down )?to (?:continue|read)\b", 10, ("scroll ",)),
         (r"^(?:published|updated|posted|last updated|first published|last modified)\s*:?\s*"
-         r"(?:" + _DATEISH + r"\b[\s,:./-]*)+$", 15),
-        (r"^(?=.*\b(?:19|20)\d\d\b)(?:" + _DATEISH + r"\b[\s,:./-]*){2,}$", 10),
-        (r"^(?:(?:estimated )?read(?:ing)? time\b|\d+\s*-?\s*(?:min|mins|minutes?)\s+read$)", 8),
+         r"(?:" + _DATEISH + r"\b[\s,:./-]*)+$", 15,
+         ("published", "updated", "posted", "last updated", "first published", "last modified")),
+        (r"^(?=.*\b(?:19|20)\d\d\b)(?:" + _DATEISH + r"\b[\s,:./-]*){2,}$", 10, (), ("19", "20")),
+        (r"^(?:(?:estimated )?read(?:ing)? time\b|\d+\s*-?\s*(?:min|mins|minutes?)\s+read$)", 8,
+         (), ("read",)),
         # captions and credits
         (r"^(?:photo(?:graph)?s?|pic(?:ture)?s?|images?|(?:photo |image )?credits?|image source"
          r"|caption|illustration|graphic|video|source|footage|file photo|main image|top image"
-         r"|header image|pictured)\s*[:|/]", 40),
-        (r"^(?:image|media|video|photo) (?:copyright|caption|source)\b", 40),
-        (r"^(?:photo(?:graph)?|image|picture|illustration|video)s?\s+(?:by|courtesy|credit)\b", 25),
+         r"|header image|pictured)\s*[:|/]", 40,
+         ("photo", "pic", "image", "credit", "caption", "illustration", "graphic", "video",
+          "source", "footage", "file photo", "main image", "top image", "header image"),
+         (":", "|", "/")),
+        (r"^(?:image|media|video|photo) (?:copyright|caption|source)\b", 40,
+         ("image ", "media ", "video ", "photo ")),
+        (r"^(?:photo(?:graph)?|image|picture|illustration|video)s?\s+(?:by|courtesy|credit)\b", 25,
+         ("photo", "image", "picture", "illustration", "video")),
         (r"(?:[/|©]\s*(?=[a-z])|\bcredit:|\b(?:photo|image|picture|pic)(?:graph)?s?(?::|\s+by\b)"
-         r"|\bvia getty)[^.!?]{0,60}\b" + _AGENCY + r"\b[^.!?/]{0,25}\)?\.?$", 45),
+         r"|\bvia getty)[^.!?]{0,60}\b" + _AGENCY + r"\b[^.!?/]{0,25}\)?\.?$", 45,
+         (), ("/", "|", "\u00a9", "credit:", "photo", "image", "pic", "via getty")),
         (r"^\(?\s*(?:(?-i:[A-Z])[\w.'-]*\s+){0,4}(?:/\s*|via\s+|for\s+)?" + _AGENCY
          + r"(?:\s*(?:/|via|and|,)\s*" + _AGENCY + r")*\s*\)?$", 10),
-        (r"^\((?:photo|image|picture|pic|credit|illustration|" + _AGENCY + r")\b[^)]*\)$", 25),
+        (r"^\((?:photo|image|picture|pic|credit|illustration|" + _AGENCY + r")\b[^)]*\)$", 25,
+         ("(",), (")",)),
         # newsletters, apps, podcasts, social
         (r"^(?:sign up|sign-up|signup|subscribe|register now|join our|join the conversation"
-         r"|join now)\b", 25),
+         r"|join now)\b", 25, ("sign", "subscribe", "register now", "join ")),
         (r"\b(?:sign up|sign-up|signup|subscribe)\b.{0,60}\b(?:newsletters?|e-?mails?|inbox"
-         r"|updates|alerts|podcasts?)\b", 35),
+         r"|updates|alerts|podcasts?)\b", 35, (), ("sign", "subscribe")),
         (r"^(?:get|receive|have|stay|want|never miss|don'?t miss|be the first|the best|the latest"
-         r"|our|enter)\b.{0,100}\b(?:inbox|newsletters?)\b", 35),
-        (r"\bnewsletters?\b.{0,60}\b(?:to|in|into) your inbox\b", 35),
-        (r"^(?:download|get|install|try)\b.{0,40}\b(?:app|apps)\b", 25),
-        (r"^(?:listen|subscribe|hear|stream|catch|find|available)\b.{0,80}\bpodcasts?\b", 40),
-        (r"\blisten to (?:the|our|this|today'?s) [^.]{0,50}\bpodcast\b", 15),
-        (r"\bwherever you get your podcasts\b", 40),
-        (r"^listen (?:to|now|on|here|live|again)\b", 15),
-        (r"\bclick here\b", 40),
+         r"|our|enter)\b.{0,100}\b(?:inbox|newsletters?)\b", 35, (), ("inbox", "newsletter")),
+        (r"\bnewsletters?\b.{0,60}\b(?:to|in|into) your inbox\b", 35, (), ("your inbox",)),
+        (r"^(?:download|get|install|try)\b.{0,40}\b(?:app|apps)\b", 25,
+         ("download", "get", "install", "try"), ("app",)),
+        (r"^(?:listen|subscribe|hear|stream|catch|find|available)\b.{0,80}\bpodcasts?\b", 40,
+         (), ("podcast",)),
+        (r"\blisten to (?:the|our|this|today'?s) [^.]{0,50}\bpodcast\b", 15, (), ("podcast",)),
+        (r"\bwherever you get your podcasts\b", 40, (), ("wherever you get your podcasts",)),
+        (r"^listen (?:to|now|on|here|live|again)\b", 15, ("listen ",)),
+        (r"\bclick here\b", 40, (), ("click here",)),
         (r"^follow (?:us|@\w+|[^.]{0,80}\b(?:on|at) (?:twitter|facebook|instagram|youtube|tiktok"
-         r"|linkedin|x|threads|bluesky|mastodon)\b)", 30),
-        (r"^follow\b.{0,80}\b(?:coverage|updates)\b", 25),
+         r"|linkedin|x|threads|bluesky|mastodon)\b)", 30, ("follow ",)),
+        (r"^follow\b.{0,80}\b(?:coverage|updates)\b", 25, ("follow",)),
         (r"^if you (?:enjoyed|liked|value|appreciate)\b.{0,40}\b(?:article|story|journalism"
-         r"|content|work)\b", 60),
+         r"|content|work)\b", 60, ("if you ",)),
         # wire and contact credits
         (r"^[^\"\u201c\u201d!?]*\bcontributed (?:reporting|to this (?:report|story|article))\b",
-         30),
-        (r"^(?:additional )?(?:reporting|editing|writing) by\b", 30),
-        (r"^(?:write to|e-?mail|contact)\b[^.]{0,60}\S+@\S+\.\w+\.?$", 15),
+         30, (), ("contributed ",)),
+        (r"^(?:additional )?(?:reporting|editing|writing) by\b", 30,
+         ("additional ", "reporting", "editing", "writing"), (" by",)),
+        (r"^(?:write to|e-?mail|contact)\b[^.]{0,60}\S+@\S+\.\w+\.?$", 15,
+         ("write to", "e", "contact"), ("@",)),
         # cookies, advertising, legal, widgets
-        (r"^(?:this (?:web)?site|we|our (?:web)?site|site) (?:also )?uses? cookies\b", 100),
-        (r"^(?:accept|allow|reject|manage|decline)(?: all)? cookies\b", 15),
-        (r"\bcookies? (?:policy|settings|preferences|notice|consent)\b", 6),
+        (r"^(?:this (?:web)?site|we|our (?:web)?site|site) (?:also )?uses? cookies\b", 100,
+         ("this ", "we", "our ", "site"), (" cookies",)),
+        (r"^(?:accept|allow|reject|manage|decline)(?: all)? cookies\b", 15,
+         ("accept", "allow", "reject", "manage", "decline"), (" cookies",)),
+        (r"\bcookies? (?:policy|settings|preferences|notice|consent)\b", 6, (), ("cookie",)),
         (r"\bby (?:continuing|using|clicking|browsing)\b.{0,80}\byou (?:agree|consent|accept)\b",
-         60),
-        (r"^(?:skip )?advertisement\b", 4),
-        (r"^(?:©|\(c\)|copyright\s*(?:©|\(c\))?\s*\d{4})", 30),
-        (r"^copyright\b[^.]{0,40}\b(?:19|20)\d\d\b[^.]*$", 30),
-        (r"\ball rights reserved\b", 30),
-        (r"\bfor your personal,? non-commercial use\b", 60),
-        (r"^(?:tags|filed under|topics|categories|posted in)\s*:", 40),
+         60, (), ("you agree", "you consent", "you accept")),
+        (r"^(?:skip )?advertisement\b", 4, ("skip advertisement", "advertisement")),
+        (r"^(?:©|\(c\)|copyright\s*(?:©|\(c\))?\s*\d{4})", 30, ("\u00a9", "(c)", "copyright")),
+        (r"^copyright\b[^.]{0,40}\b(?:19|20)\d\d\b[^.]*$", 30, ("copyright",)),
+        (r"\ball rights reserved\b", 30, (), ("all rights reserved",)),
+        (r"\bfor your personal,? non-commercial use\b", 60, (), ("non-commercial use",)),
+        (r"^(?:tags|filed under|topics|categories|posted in)\s*:", 40,
+         ("tags", "filed under", "topics", "categories", "posted in"), (":",)),
         (r"^\d*\s*(?:comments?|replies|shares)$", 3),
-        (r"^an error (?:has )?occurred\b", 12),
+        (r"^an error (?:has )?occurred\b", 12, ("an error ",)),
     )
 )
 # fmt: on
+# The same, most words first: a paragraph of n words needs only the rules before the first
+# that allows fewer (the order of the patterns does not change whether any matches).
+_BY_WORDS = tuple(sorted(_PATTERNS, key=lambda rule: -rule.words))
+# Letters that re.IGNORECASE equates with an ASCII letter while str.lower() does not (or
+# not one for one): with one of these in a paragraph the literal pre-checks do not hold.
+_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
 # Breadcrumbs and menus: three or more short items between arrows or bullets.
 _ARROW = "[>\u2022\u203a\u00bb\u00b7]"  # ">", bullet, angle quotes, middle dot
 _MENU = re.compile(rf"^[^{_ARROW[1:]}{{1,30}}(?:\s{_ARROW}\s[^{_ARROW[1:]}{{1,30}}){{2,}}$")
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"\w+")
+# ASCII letters and digits lower-cased, all else a space: _key() of ASCII text without "_".
+_ASCII_KEY = bytes(
+    byte if chr(byte).isascii() and chr(byte).isalnum() else ord(" ")
+    for byte in bytes(range(256)).lower()
+)
+# Punctuation and symbols common in English text that case-fold to themselves and hold no
+# word character; a line of these and ASCII is "plain" (encoding turns them into "?").
+_PLAIN_SYMBOLS = (
+    "\u00a3\u00a9\u00ae\u00b0\u00b7\u00ab\u00bb\u2013\u2014\u2018\u2019\u201a\u201c\u201d"
+    "\u201e\u2022\u2026\u2032\u2033\u2039\u203a\u20ac\u2122\u2192\u3001\u3002"
+)
+_NOT_PLAIN = re.compile(r"[^\x00-\x7f" + _PLAIN_SYMBOLS + "]")
+# No paragraph of more words than this can be a label, a share bar or a menu.
+_MAX_WIDGET_WORDS = 20
 
 
 def is_boilerplate(paragraph: str) -> bool:
@@ -481,18 +551,49 @@ def is_boilerplate(paragraph: str) -> bool:
     line = " ".join(paragraph.split())
     if not line:
         return True
-    key = _NON_WORD.sub(" ", line.casefold()).strip()
-    if not key:  # only symbols: bullets, pipes, arrows
-        return True
+    if "_" not in line and (line.isascii() or not _NOT_PLAIN.search(line)):
+        # Then the \w+ runs of the line are the words of its _key(), bar their case, and
+        # a line of more than _MAX_WIDGET_WORDS of them cannot be a widget.
+        words = line.encode("ascii", "replace").translate(_ASCII_KEY).split()
+        if not words:  # only symbols: bullets, pipes, arrows
+            return True
+        count = len(words)
+        if count <= _MAX_WIDGET_WORDS and _is_widget(b" ".join(words).decode(), line):
+            return True
+        lowered: str | None = line.lower()
+    else:
+        key = _key(line)
+        if not key:  # only symbols: bullets, pipes, arrows
+            return True
+        if _is_widget(key, line):
+            return True
+        count = len(_WORD.findall(line))
+        lowered = None if _CASE_TRAPS.search(line) else line.lower()
+    for rule in _BY_WORDS:
+        if count > rule.words:
+            break  # and so for all the rules after it
+        if lowered is not None:  # the pre-checks: loops, not any(), for speed
+            if rule.starts and not lowered.startswith(rule.starts):
+                continue
+            if rule.needs:
+                for needed in rule.needs:
+                    if needed in lowered:
+                        break
+                else:
+                    continue
+        if rule.pattern.search(line):
+            return True
+    return False
+
+
+def _is_widget(key: str, line: str) -> bool:
+    """A label, a share bar or a menu; *key* is _key(line)."""
     if key in _LABELS:
         return True
     words = key.split()
     if len(words) <= 12 and set(words) <= _SHARE_WORDS and _SHARE_KEYS & set(words):
         return True
-    if len(words) <= 20 and _MENU.match(line):
-        return True
-    count = len(_WORD.findall(line))
-    return any(count <= limit and pattern.search(line) for pattern, limit in _PATTERNS)
+    return len(words) <= _MAX_WIDGET_WORDS and _MENU.match(line) is not None
 
 
 _RELATED_HEADING = re.compile(
@@ -504,6 +605,8 @@ _BLOCKS = ("p", "head", "item", "quote")
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*(?:\s|$)")
 # Scripts written without spaces between words: count characters instead of words.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+# Characters that betray a badly decoded page: replacement characters and controls but tab.
+_JUNK = re.compile(r"[\x00-\x08\x0a-\x1f\ufffd]")
 
 
 def _key(text: str) -> str:
@@ -560,13 +663,22 @@ def _title(title: str, headline: str, sitename: str | None) -> str:
     return title
 
 
-def _clean_body(body: lxml.etree._Element) -> None:
-    """Remove boilerplate blocks from trafilatura's body (in place)."""
+def _boilerplate(text: str, verdicts: dict[str, bool]) -> bool:
+    """is_boilerplate(text), looked up in or added to *verdicts*."""
+    verdict = verdicts.get(text)
+    if verdict is None:
+        verdict = verdicts[text] = is_boilerplate(text)
+    return verdict
+
+
+def _clean_body(body: lxml.etree._Element, verdicts: dict[str, bool]) -> None:
+    """Remove boilerplate blocks from trafilatura's body (in place); *verdicts* remembers
+    is_boilerplate() of the texts looked at."""
     for element in list(body.iter(*_BLOCKS)):
         if not _attached(element, body):
             continue
         text = _text(element)
-        if len(text) < 600 and is_boilerplate(text):
+        if len(text) < 600 and _boilerplate(text, verdicts):
             following = element.getnext()
             if (
                 following is not None
@@ -620,7 +732,7 @@ def _looks_like_article(paragraphs: list[str]) -> bool:
         for paragraph in paragraphs
     ]
     text = "".join(paragraphs)
-    junk = sum(1 for char in text if char == "\ufffd" or (char < " " and char not in "\t"))
+    junk = len(_JUNK.findall(text))
     return (
         sum(words) >= MIN_ARTICLE_WORDS
         and max(words) >= MIN_LONGEST_PARAGRAPH_WORDS

@@ -417,3 +417,219 @@ def test_extraction_benchmark_without_data_says_so(tmp_path: Path) -> None:
     result = _bench("--data", str(tmp_path / "none"), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("error: no extraction data at ")
+
+
+# --- the boilerplate pre-checks (a speed-up) must not change what is_boilerplate finds ------
+
+from re import _constants as _sre  # noqa: E402  (the parsed form of a pattern)
+from re import _parser as _sre_parser  # noqa: E402
+from typing import Any  # noqa: E402
+
+from digest import extract as _extract  # noqa: E402
+from digest.extract import _Rule  # noqa: E402
+
+# Letters IGNORECASE matches with "i", "s" and "k" although str.lower() does not give those.
+_TRAPS = {"i": "\u0131\u0130", "s": "\u017f", "k": "\u212a"}
+_FILLER = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?'\"/|()-@_"
+_FILLER += "\u00a9\u00bb\u203a\u2019\u201c\u201d\u2013\u00e9\u00df\u4e2d\u0131\u017f\u212a"
+_CATEGORIES = {
+    _sre.CATEGORY_DIGIT: re.compile(r"\d"),
+    _sre.CATEGORY_NOT_DIGIT: re.compile(r"\D"),
+    _sre.CATEGORY_SPACE: re.compile(r"\s"),
+    _sre.CATEGORY_NOT_SPACE: re.compile(r"\S"),
+    _sre.CATEGORY_WORD: re.compile(r"\w"),
+    _sre.CATEGORY_NOT_WORD: re.compile(r"\W"),
+}
+
+
+def _in_class(char: str, items: list[tuple[Any, Any]]) -> bool:
+    negate = found = False
+    for op, value in items:
+        if op is _sre.NEGATE:
+            negate = True
+        elif op is _sre.LITERAL:
+            found |= char == chr(value)
+        elif op is _sre.RANGE:
+            low, high = value
+            found |= low <= ord(char) <= high
+        elif op is _sre.CATEGORY:
+            found |= bool(_CATEGORIES[value].fullmatch(char))
+        else:
+            raise AssertionError(f"unexpected {op} in a character class")
+    return found != negate
+
+
+def _random_match(pattern: re.Pattern[str], rng: random.Random) -> str:
+    """A random string built from *pattern*'s parse tree, in random case with the letters
+    IGNORECASE equates thrown in; it may miss (assertions and \\b are not honoured)."""
+    out: list[str] = []
+
+    def letter(char: str, fold: bool) -> str:
+        if not fold or not char.isalpha():
+            return char
+        choice = rng.random()
+        if choice < 0.1 and char.lower() in _TRAPS:
+            return rng.choice(_TRAPS[char.lower()])
+        return char.upper() if choice < 0.4 else char.lower()
+
+    def emit(items: Any, fold: bool) -> None:
+        for op, value in items:
+            if op is _sre.LITERAL:
+                out.append(letter(chr(value), fold))
+            elif op is _sre.NOT_LITERAL:
+                out.append(rng.choice([c for c in _FILLER if c.lower() != chr(value)]))
+            elif op is _sre.ANY:
+                out.append(" " if rng.random() < 0.3 else rng.choice(_FILLER))
+            elif op is _sre.IN:
+                literals = [chr(v) for o, v in value if o is _sre.LITERAL]
+                pool = [c for c in _FILLER + "".join(literals) if _in_class(c, value)]
+                out.append(letter(rng.choice(pool), fold))
+            elif op is _sre.BRANCH:
+                emit(rng.choice(value[1]), fold)
+            elif op is _sre.SUBPATTERN:
+                _group, add, remove, sub = value
+                emit(sub, (fold or bool(add & re.I)) and not remove & re.I)
+            elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+                low, high, sub = value
+                for _ in range(rng.randint(low, min(high, low + 3))):
+                    emit(sub, fold)
+            elif op is _sre.AT and value is _sre.AT_BOUNDARY:
+                if out and re.match(r"\w", out[-1]) and rng.random() < 0.5:
+                    out.append(" ")  # more often a word boundary where one is needed
+            elif op not in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+                raise AssertionError(f"unexpected {op} in {pattern.pattern!r}")
+
+    emit(_sre_parser.parse(pattern.pattern, pattern.flags), bool(pattern.flags & re.I))
+    return "".join(out)
+
+
+def _slow_is_boilerplate(paragraph: str) -> bool:
+    """is_boilerplate as first written: every pattern, no pre-checks, no shortcuts."""
+    line = " ".join(paragraph.split())
+    if not line:
+        return True
+    key = _extract._NON_WORD.sub(" ", line.casefold()).strip()
+    if not key:
+        return True
+    if key in _extract._LABELS:
+        return True
+    words = key.split()
+    if (
+        len(words) <= 12
+        and set(words) <= _extract._SHARE_WORDS
+        and _extract._SHARE_KEYS & set(words)
+    ):
+        return True
+    if len(words) <= 20 and _extract._MENU.match(line):
+        return True
+    count = len(_extract._WORD.findall(line))
+    return any(count <= rule.words and rule.pattern.search(line) for rule in _extract._PATTERNS)
+
+
+# The generator does not honour look-aheads: matches of the dateline patterns, by hand.
+_DATELINES = [
+    f"{day} {month} {year}{time}"
+    for day in ("14", "Mon 3", "Tuesday, 12th", "Tue\u017fday 1st")
+    for month in ("May", "June", "DEC.", "Ma\u0131")
+    for year in ("2019", "1998", "2024,")
+    for time in ("", " 09:01 GMT", " at 10:00 am", " 5 hours ago", " - Updated")
+]
+
+
+def _passes_prechecks(rule: _Rule, text: str) -> bool:
+    lowered = text.lower()
+    return (not rule.starts or lowered.startswith(rule.starts)) and (
+        not rule.needs or any(needed in lowered for needed in rule.needs)
+    )
+
+
+@pytest.mark.parametrize("index", range(len(_extract._PATTERNS)), ids=lambda index: f"rule-{index}")
+def test_boilerplate_precheck_holds_on_every_match_of_its_pattern(index: int) -> None:
+    rule = _extract._PATTERNS[index]
+    rng = random.Random(index)
+    matched = 0
+    for sample in [_random_match(rule.pattern, rng) for _ in range(300)] + _DATELINES:
+        found = rule.pattern.search(sample)
+        if not found:
+            continue
+        matched += 1
+        if not _extract._CASE_TRAPS.search(sample):
+            # what the pre-check sees holds on the match alone, whatever surrounds it
+            assert _passes_prechecks(rule, found.group(0)), (sample, rule)
+        for text in (sample, f"{sample} and then some", f"Also {sample}"):
+            assert is_boilerplate(text) is _slow_is_boilerplate(text), text
+    assert matched >= 20, f"the generator rarely matches {rule.pattern.pattern!r}"
+
+
+def test_boilerplate_prechecks_are_lower_case_with_no_letter_beyond_ascii() -> None:
+    for rule in _extract._PATTERNS:
+        for literal in rule.starts + rule.needs:
+            assert literal and literal == literal.lower()
+            assert all(c.isascii() or not c.isalpha() for c in literal), literal
+            assert not _extract._CASE_TRAPS.search(literal)
+
+
+def test_the_case_traps_are_every_letter_ignorecase_or_lower_ties_to_ascii() -> None:
+    """Beyond these, a pattern's ASCII letter matches exactly the characters that
+    str.lower() turns into it, one for one, so the pre-checks can work on lower()."""
+    ascii_letter = re.compile("[a-z]", re.IGNORECASE)
+    tied = {
+        char
+        for char in map(chr, range(0x80, sys.maxunicode + 1))
+        if ascii_letter.fullmatch(char) or re.search("[a-z]", char.lower())
+    }
+    assert tied == set("\u0130\u0131\u017f\u212a")
+    assert all(_extract._CASE_TRAPS.fullmatch(char) for char in tied)
+
+
+def test_plain_symbols_separate_words_as_spaces_do() -> None:
+    for symbol in _extract._PLAIN_SYMBOLS:
+        assert not symbol.isascii()
+        assert re.fullmatch(r"\W", symbol), symbol
+        assert symbol.lower() == symbol
+        assert _extract._NON_WORD.fullmatch(symbol.casefold()), symbol
+        assert not _extract._CASE_TRAPS.search(symbol)
+
+
+def test_no_label_or_share_bar_is_longer_than_the_widget_limit() -> None:
+    assert max(len(label.split()) for label in _extract._LABELS) <= _extract._MAX_WIDGET_WORDS
+    assert _extract._MAX_WIDGET_WORDS >= 12
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Cl\u0131ck here to see the full gallery",  # dotless i
+        "CL\u0130CK HERE for more",  # dotted capital I
+        "Click here for more",
+        "\u017fign up for our newsletter to get updates",  # long s
+        "Sign up for our newsletter to get updates",
+        "Follow us on Twitter",
+        "Photo: Jane Doe / Reuters",
+        "Photo: Jane Doe / Reuters \u2013 Getty Images",
+        "Photo_credit: Jane Doe / Reuters",
+        "\u212aeep reading",  # Kelvin sign
+        "Keep reading",
+        "Continue\u00a0reading",
+        "Share \u2022 Tweet \u2022 Email",
+        "Home \u203a News \u203a Environment",
+        "Related \u00bb Ten towns to visit this summer",
+        "Published: 14 May 2024, 09:01 \u2013 updated",
+        "The council\u2019s vote was nine to two, said the council\u2019s leader.",
+        "\u201cWe are delighted,\u201d said the chief executive of Kelpwater Energy.",
+        "Stra\u00dfe und Br\u00fccke: die Stadt baut neu",
+        "\u00a9 2024 Example Media. All rights reserved.",
+        "A\u0345B share",
+        "snake_case share tweet",
+        "___",
+        "\u4e2d\u6587 \u00b7 share",
+    ],
+)
+def test_boilerplate_shortcuts_agree_with_the_full_patterns(line: str) -> None:
+    assert is_boilerplate(line) is _slow_is_boilerplate(line)
+
+
+def test_precheck_falls_back_for_letters_that_ignorecase_equates() -> None:
+    assert is_boilerplate("Cl\u0131ck here to see the full gallery")
+    assert is_boilerplate("\u212aeep reading the rest")
+    assert is_boilerplate("\u017fign up for our newsletter to get the latest updates")
