@@ -419,7 +419,7 @@ class _Rule:
     running a case-insensitive pattern over it, so the pattern only runs when the
     paragraph starts with one of *starts* and contains one of *needs* (an empty tuple: no
     such condition).  Every match of the pattern must do both.  They are lower-case and
-    hold no letter outside ASCII; the check is skipped for a paragraph with _CASE_TRAPS.
+    hold no letter outside ASCII; the check is skipped for a paragraph with CASE_TRAPS.
     """
 
     pattern: re.Pattern[str]
@@ -523,8 +523,9 @@ _PATTERNS: tuple[_Rule, ...] = tuple(
 # that allows fewer (the order of the patterns does not change whether any matches).
 _BY_WORDS = tuple(sorted(_PATTERNS, key=lambda rule: -rule.words))
 # Letters that re.IGNORECASE equates with an ASCII letter while str.lower() does not (or
-# not one for one): with one of these in a paragraph the literal pre-checks do not hold.
-_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
+# not one for one): with one of these in a text, literal pre-checks on its lower-cased form
+# do not hold (used here and by digest.summarise).
+CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
 # Breadcrumbs and menus: three or more short items between arrows or bullets.
 _ARROW = "[>\u2022\u203a\u00bb\u00b7]"  # ">", bullet, angle quotes, middle dot
 _MENU = re.compile(rf"^[^{_ARROW[1:]}{{1,30}}(?:\s{_ARROW}\s[^{_ARROW[1:]}{{1,30}}){{2,}}$")
@@ -568,7 +569,7 @@ def is_boilerplate(paragraph: str) -> bool:
         if _is_widget(key, line):
             return True
         count = len(_WORD.findall(line))
-        lowered = None if _CASE_TRAPS.search(line) else line.lower()
+        lowered = None if CASE_TRAPS.search(line) else line.lower()
     for rule in _BY_WORDS:
         if count > rule.words:
             break  # and so for all the rules after it

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from digest.extract import is_boilerplate
+from digest.extract import CASE_TRAPS, is_boilerplate
 from digest.sentences import split_sentences
 
 __all__ = ["Summary", "clean_sentences", "count_words", "is_teaser", "lead", "summarise"]
@@ -364,10 +364,6 @@ _JUNK_RULES = (
         )
     ),
 )
-# Characters that Python's case-insensitive matching equates with an ASCII letter although
-# str.lower() does not turn them into one (dotted and dotless I, long s, the Kelvin sign).
-# With one of them in a sentence the keyword pre-check could miss a match, so it is skipped.
-_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
 _ASCII_LOWER = string.ascii_lowercase.encode()
 
 _NAME = r"(?:[A-Z][\w.'\u2019-]*|and|&|de|van|von|der|da|la|le|bin|al)"
@@ -468,7 +464,7 @@ def _is_shouting(sentence: str) -> bool:
 def _matches_junk(sentence: str) -> bool:
     """Whether a caption, credit, promotion or dateline pattern occurs in *sentence*."""
     lowered = None
-    if sentence.isascii() or not _CASE_TRAPS.search(sentence):
+    if sentence.isascii() or not CASE_TRAPS.search(sentence):
         lowered = sentence.lower()
     for rule in _JUNK_RULES:
         if rule.keywords and lowered is not None:

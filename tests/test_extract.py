@@ -553,7 +553,7 @@ def test_boilerplate_precheck_holds_on_every_match_of_its_pattern(index: int) ->
         if not found:
             continue
         matched += 1
-        if not _extract._CASE_TRAPS.search(sample):
+        if not _extract.CASE_TRAPS.search(sample):
             # what the pre-check sees holds on the match alone, whatever surrounds it
             assert _passes_prechecks(rule, found.group(0)), (sample, rule)
         for text in (sample, f"{sample} and then some", f"Also {sample}"):
@@ -566,7 +566,7 @@ def test_boilerplate_prechecks_are_lower_case_with_no_letter_beyond_ascii() -> N
         for literal in rule.starts + rule.needs:
             assert literal and literal == literal.lower()
             assert all(c.isascii() or not c.isalpha() for c in literal), literal
-            assert not _extract._CASE_TRAPS.search(literal)
+            assert not _extract.CASE_TRAPS.search(literal)
 
 
 def test_the_case_traps_are_every_letter_ignorecase_or_lower_ties_to_ascii() -> None:
@@ -579,7 +579,7 @@ def test_the_case_traps_are_every_letter_ignorecase_or_lower_ties_to_ascii() -> 
         if ascii_letter.fullmatch(char) or re.search("[a-z]", char.lower())
     }
     assert tied == set("\u0130\u0131\u017f\u212a")
-    assert all(_extract._CASE_TRAPS.fullmatch(char) for char in tied)
+    assert all(_extract.CASE_TRAPS.fullmatch(char) for char in tied)
 
 
 def test_plain_symbols_separate_words_as_spaces_do() -> None:
@@ -588,7 +588,7 @@ def test_plain_symbols_separate_words_as_spaces_do() -> None:
         assert re.fullmatch(r"\W", symbol), symbol
         assert symbol.lower() == symbol
         assert _extract._NON_WORD.fullmatch(symbol.casefold()), symbol
-        assert not _extract._CASE_TRAPS.search(symbol)
+        assert not _extract.CASE_TRAPS.search(symbol)
 
 
 def test_no_label_or_share_bar_is_longer_than_the_widget_limit() -> None:
