@@ -198,7 +198,10 @@ class Site:
 
 
 @contextmanager
-def serve(store: Store, mailbox: MailBox, **overrides: Any) -> Iterator[Site]:
+def serve(
+    store: Store, mailbox: MailBox, *, mail_port: int | None = None, **overrides: Any
+) -> Iterator[Site]:
+    """The app on a free port; mail goes to *mailbox*, or to *mail_port* if given."""
     port = free_port()
     clock = Clock()
     settings = WebSettings(
@@ -215,7 +218,7 @@ def serve(store: Store, mailbox: MailBox, **overrides: Any) -> Iterator[Site]:
         sessions=sessions,
         settings=settings,
         render=render,
-        send_mail=mail_sender(mailbox.port),
+        send_mail=mail_sender(mail_port or mailbox.port),
         clock=clock,
     )
     with LiveServer(app, port):
@@ -492,6 +495,25 @@ def test_one_address_gets_few_mails_however_often_it_is_entered(
     assert answers[0] == answers[1] == answers[2]
     # 2 an hour, refilled evenly: the third try comes too soon and sends nothing.
     assert len(mailbox.quiet(2)) == 2
+
+
+def test_a_confirmation_mail_that_could_not_be_sent_is_sent_at_the_next_sign_up(
+    sqlite_store: Store, mailbox: MailBox
+) -> None:
+    closed = free_port()  # nothing listens there: the SMTP connection is refused
+    with serve(sqlite_store, mailbox, mail_port=closed) as site, site.client() as client:
+        assert sign_up(client, "ada@example.org").status_code == 200
+        # The mail is sent after the answer; once it has failed, the resend pause is lifted.
+        deadline = time.monotonic() + 10
+        while True:
+            again = site.audience.subscribe(
+                "ada@example.org", source="test", now=site.clock() + timedelta(minutes=1)
+            )
+            if again.action == "resent" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert again.action == "resent"
+    assert mailbox.quiet(0) == []
 
 
 def test_the_token_bucket_refills_evenly() -> None:
