@@ -35,9 +35,10 @@ class Hit:
     headers: dict[str, str]
 
 
-class _Server(ThreadingHTTPServer):
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server for tests, quiet when a client hangs up."""
+
     daemon_threads = True
-    request_queue_size = 512
     allow_reuse_address = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -50,6 +51,10 @@ class _Server(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+
+class _Server(QuietHTTPServer):
+    request_queue_size = 512
 
 
 class LocalHTTPServer:

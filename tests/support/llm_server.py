@@ -16,10 +16,12 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import count
 from types import TracebackType
 from typing import Any
+
+from tests.support.httpd import QuietHTTPServer
 
 Body = dict[str, Any]
 PATH = "/v1/chat/completions"
@@ -72,10 +74,8 @@ def echo_sentences(n: int, *, prefix: str = "") -> Callable[[Body], str]:
     return build
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(QuietHTTPServer):
     request_queue_size = 128
-    allow_reuse_address = True
 
 
 class LocalLLMServer:
