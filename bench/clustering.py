@@ -38,8 +38,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from digest import cluster as clustering  # noqa: E402
-from digest.cluster import DEFAULT_THRESHOLD, Doc, cluster, similarity  # noqa: E402
+from digest.content import cluster as clustering  # noqa: E402
+from digest.content.cluster import DEFAULT_THRESHOLD, Doc, cluster, similarity  # noqa: E402
 
 PAIRS = REPO_ROOT / "tests" / "fixtures" / "story_pairs.jsonl"
 THRESHOLDS = (0.20, 0.25, 0.28, 0.30, 0.33, 0.36, 0.40, 0.45)

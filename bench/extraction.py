@@ -36,7 +36,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import trafilatura  # noqa: E402
 
-from digest.extract import extract_article  # noqa: E402
+from digest.gather.extract import extract_article  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "eval" / "extraction-dev"
 _TOKEN = re.compile(r"\w+")

@@ -28,7 +28,7 @@ import feedparser  # noqa: E402
 import httpx  # noqa: E402
 
 from digest.config import parse  # noqa: E402
-from digest.gather import gather_sources  # noqa: E402
+from digest.gather.sources import gather_sources  # noqa: E402
 from digest.store import Store  # noqa: E402
 from tests.support.feeds import Item, long_text, rss20  # noqa: E402
 from tests.support.httpd import LocalHTTPServer  # noqa: E402

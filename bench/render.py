@@ -40,9 +40,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from digest.compose import Candidate, Digest, DigestSection, Story  # noqa: E402
-from digest.message import build_message, message_bytes  # noqa: E402
-from digest.render import Personal, RenderedEmail, Renderer  # noqa: E402
+from digest.content.compose import Story  # noqa: E402
+from digest.mail.message import build_message, message_bytes  # noqa: E402
+from digest.mail.render import Personal, RenderedEmail, Renderer  # noqa: E402
+from digest.records import Candidate, Digest, DigestSection  # noqa: E402
 
 NOW = datetime(2025, 6, 3, 5, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Paris")

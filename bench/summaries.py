@@ -34,8 +34,8 @@ if str(REPO_ROOT) not in sys.path:
 
 import pysbd  # noqa: E402
 
-from digest.sentences import split_sentences  # noqa: E402
-from digest.summarise import lead, summarise  # noqa: E402
+from digest.content.sentences import split_sentences  # noqa: E402
+from digest.content.summarise import lead, summarise  # noqa: E402
 
 DATA_NAME = "summaries-dev.jsonl"
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "eval" / DATA_NAME

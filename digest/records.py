@@ -1,4 +1,10 @@
-"""Plain data passed between the stages: what gathering found, what the store holds."""
+"""Plain data passed between the stages.
+
+What gathering found, what the store holds, and the composed digest that
+rendering and sending take: frozen dataclasses, no behaviour beyond derived
+properties, so that ``gather``, ``content`` and ``mail`` share values, not
+each other's modules.
+"""
 
 from __future__ import annotations
 
@@ -131,3 +137,77 @@ class StoredEdition:
     sections: tuple[str, ...]
     period_start: datetime
     period_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An article as composition sees it."""
+
+    id: int
+    source: str
+    section: str
+    title: str
+    url: str
+    published: datetime
+    fetched: datetime
+    summary: tuple[str, ...] = ()
+    author: str = ""
+    words: int = 0
+    full_text: bool = True
+    story: int | None = None  # None: a story of its own
+    priority: int = 0  # the source's priority
+
+    @property
+    def story_key(self) -> int:
+        return self.story if self.story is not None else self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    lead: Candidate
+    also: tuple[Candidate, ...] = ()
+    score: float = 0.0
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([self.lead.source, *(a.source for a in self.also)]))
+
+    @property
+    def coverage(self) -> int:
+        return len(self.sources)
+
+    @property
+    def articles(self) -> tuple[Candidate, ...]:
+        return (self.lead, *self.also)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    name: str
+    stories: tuple[Story, ...]
+    more: int = 0  # stories left out by max_items
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    since: datetime  # articles gathered after this ...
+    until: datetime  # ... and up to this moment
+    top: tuple[Story, ...]
+    sections: tuple[DigestSection, ...]
+    first: bool = False  # the subscriber's first digest
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        return self.top + tuple(s for section in self.sections for s in section.stories)
+
+    @property
+    def article_ids(self) -> tuple[int, ...]:
+        return tuple(a.id for story in self.stories for a in story.articles)
+
+    @property
+    def left_out(self) -> int:
+        return sum(section.more for section in self.sections)
+
+    @property
+    def empty(self) -> bool:
+        return not self.stories

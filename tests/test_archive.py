@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from digest.editions import edition_key, public_renderer, publish
+from digest.pipeline.editions import edition_key, public_renderer, publish
 from digest.records import EditionData
 from digest.store import Store
 from tests.test_render import BASE, big_digest, make_digest, personal, renderer

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from digest.audience import open_audience
-from digest.cli import main
+from digest.cli.main import main
 from digest.config import Settings
-from digest.render import Renderer
+from digest.mail.render import Renderer
+from digest.pipeline.audience import open_audience
 from digest.store import Store
 from tests.test_browser_render import ARTIFACTS, DESKTOP, PHONE, browser  # noqa: F401
 from tests.test_web import ARTICLES, Site, inbox, running_site, site_config  # noqa: F401

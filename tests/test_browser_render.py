@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from digest.render import RenderedEmail
+from digest.mail.render import RenderedEmail
 from tests.test_render import PARIS, big_digest, make_digest, personal, renderer
 
 pytestmark = pytest.mark.browser

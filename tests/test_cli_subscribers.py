@@ -26,8 +26,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import inspect, select, text
 
-from digest import cli_subscribers
-from digest.cli import build_parser, main
+from digest.cli import subscribers as cli_subscribers
+from digest.cli.main import build_parser, main
 from digest.store import Store
 from subscribers.csvio import EXPORT_COLUMNS
 from subscribers.models import STATUSES, Consent, Subscriber, Suppression

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.cli import main
+from digest.cli.main import main
 from digest.resources import samples_dir
 from tests.conftest import ConfigWriter
 from tests.support.httpd import LocalHTTPServer
@@ -180,7 +180,7 @@ def test_summaries_are_the_ones_the_pipeline_stores(
 ) -> None:
     import asyncio
 
-    from digest.pipeline import refresh
+    from digest.pipeline.articles import refresh
     from digest.store import Store
 
     settings = make_config(

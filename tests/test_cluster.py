@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from digest import cluster as clustering
-from digest.cluster import DEFAULT_THRESHOLD, Doc, cluster, similarity
-from digest.folder import article_files, read_article
+from digest.content import cluster as clustering
+from digest.content.cluster import DEFAULT_THRESHOLD, Doc, cluster, similarity
+from digest.gather.folder import article_files, read_article
 
 FIXTURE = Path(__file__).parent / "fixtures" / "story_pairs.jsonl"
 SAMPLES = Path(__file__).resolve().parents[1] / "digest" / "samples"

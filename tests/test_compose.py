@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from digest.compose import Candidate, Preferences, SectionPlan, compose
+from digest.content.compose import Preferences, SectionPlan, compose
+from digest.records import Candidate
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 SECTIONS = (SectionPlan("World", 3), SectionPlan("Tech", 2), SectionPlan("Science", 2))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import ConfigError, load, parse, parse_duration
+from digest.config import load, parse, parse_duration
+from digest.errors import ConfigError
 
 BASE = """
 [newsletter]

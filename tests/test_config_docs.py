@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import config as config_module
+from digest.config import loader as config_module
 from digest.resources import default_config
 
 TABLE = re.compile(r"^\[\[?([\w.]+)\]\]?\s*(?:#.*)?$")

@@ -1,4 +1,4 @@
-"""Tests of digest.extract: main text and metadata of article pages.
+"""Tests of digest.gather.extract: main text and metadata of article pages.
 
 The fixture pages under tests/fixtures/pages/ are written for these tests (fictional
 content).  news_article.html puts every kind of boilerplate inside the article body,
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.extract import Extracted, _title, extract_article, is_boilerplate
+from digest.gather.extract import Extracted, _title, extract_article
+from digest.text.boilerplate import is_boilerplate
 from tests.support.feeds import article_page, long_text
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -425,8 +426,8 @@ from re import _constants as _sre  # noqa: E402  (the parsed form of a pattern)
 from re import _parser as _sre_parser  # noqa: E402
 from typing import Any  # noqa: E402
 
-from digest import extract as _extract  # noqa: E402
-from digest.extract import _Rule  # noqa: E402
+from digest.text import boilerplate as _boilerplate  # noqa: E402
+from digest.text.boilerplate import _Rule  # noqa: E402
 
 # Letters IGNORECASE matches with "i", "s" and "k" although str.lower() does not give those.
 _TRAPS = {"i": "\u0131\u0130", "s": "\u017f", "k": "\u212a"}
@@ -508,22 +509,22 @@ def _slow_is_boilerplate(paragraph: str) -> bool:
     line = " ".join(paragraph.split())
     if not line:
         return True
-    key = _extract._NON_WORD.sub(" ", line.casefold()).strip()
+    key = _boilerplate._NON_WORD.sub(" ", line.casefold()).strip()
     if not key:
         return True
-    if key in _extract._LABELS:
+    if key in _boilerplate._LABELS:
         return True
     words = key.split()
     if (
         len(words) <= 12
-        and set(words) <= _extract._SHARE_WORDS
-        and _extract._SHARE_KEYS & set(words)
+        and set(words) <= _boilerplate._SHARE_WORDS
+        and _boilerplate._SHARE_KEYS & set(words)
     ):
         return True
-    if len(words) <= 20 and _extract._MENU.match(line):
+    if len(words) <= 20 and _boilerplate._MENU.match(line):
         return True
-    count = len(_extract._WORD.findall(line))
-    return any(count <= rule.words and rule.pattern.search(line) for rule in _extract._PATTERNS)
+    count = len(_boilerplate._WORD.findall(line))
+    return any(count <= rule.words and rule.pattern.search(line) for rule in _boilerplate._PATTERNS)
 
 
 # The generator does not honour look-aheads: matches of the dateline patterns, by hand.
@@ -543,9 +544,11 @@ def _passes_prechecks(rule: _Rule, text: str) -> bool:
     )
 
 
-@pytest.mark.parametrize("index", range(len(_extract._PATTERNS)), ids=lambda index: f"rule-{index}")
+@pytest.mark.parametrize(
+    "index", range(len(_boilerplate._PATTERNS)), ids=lambda index: f"rule-{index}"
+)
 def test_boilerplate_precheck_holds_on_every_match_of_its_pattern(index: int) -> None:
-    rule = _extract._PATTERNS[index]
+    rule = _boilerplate._PATTERNS[index]
     rng = random.Random(index)
     matched = 0
     for sample in [_random_match(rule.pattern, rng) for _ in range(300)] + _DATELINES:
@@ -553,7 +556,7 @@ def test_boilerplate_precheck_holds_on_every_match_of_its_pattern(index: int) ->
         if not found:
             continue
         matched += 1
-        if not _extract.CASE_TRAPS.search(sample):
+        if not _boilerplate.CASE_TRAPS.search(sample):
             # what the pre-check sees holds on the match alone, whatever surrounds it
             assert _passes_prechecks(rule, found.group(0)), (sample, rule)
         for text in (sample, f"{sample} and then some", f"Also {sample}"):
@@ -562,11 +565,11 @@ def test_boilerplate_precheck_holds_on_every_match_of_its_pattern(index: int) ->
 
 
 def test_boilerplate_prechecks_are_lower_case_with_no_letter_beyond_ascii() -> None:
-    for rule in _extract._PATTERNS:
+    for rule in _boilerplate._PATTERNS:
         for literal in rule.starts + rule.needs:
             assert literal and literal == literal.lower()
             assert all(c.isascii() or not c.isalpha() for c in literal), literal
-            assert not _extract.CASE_TRAPS.search(literal)
+            assert not _boilerplate.CASE_TRAPS.search(literal)
 
 
 def test_the_case_traps_are_every_letter_ignorecase_or_lower_ties_to_ascii() -> None:
@@ -579,21 +582,23 @@ def test_the_case_traps_are_every_letter_ignorecase_or_lower_ties_to_ascii() -> 
         if ascii_letter.fullmatch(char) or re.search("[a-z]", char.lower())
     }
     assert tied == set("\u0130\u0131\u017f\u212a")
-    assert all(_extract.CASE_TRAPS.fullmatch(char) for char in tied)
+    assert all(_boilerplate.CASE_TRAPS.fullmatch(char) for char in tied)
 
 
 def test_plain_symbols_separate_words_as_spaces_do() -> None:
-    for symbol in _extract._PLAIN_SYMBOLS:
+    for symbol in _boilerplate._PLAIN_SYMBOLS:
         assert not symbol.isascii()
         assert re.fullmatch(r"\W", symbol), symbol
         assert symbol.lower() == symbol
-        assert _extract._NON_WORD.fullmatch(symbol.casefold()), symbol
-        assert not _extract.CASE_TRAPS.search(symbol)
+        assert _boilerplate._NON_WORD.fullmatch(symbol.casefold()), symbol
+        assert not _boilerplate.CASE_TRAPS.search(symbol)
 
 
 def test_no_label_or_share_bar_is_longer_than_the_widget_limit() -> None:
-    assert max(len(label.split()) for label in _extract._LABELS) <= _extract._MAX_WIDGET_WORDS
-    assert _extract._MAX_WIDGET_WORDS >= 12
+    assert (
+        max(len(label.split()) for label in _boilerplate._LABELS) <= _boilerplate.MAX_WIDGET_WORDS
+    )
+    assert _boilerplate.MAX_WIDGET_WORDS >= 12
 
 
 @pytest.mark.parametrize(

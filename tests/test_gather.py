@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from digest.config import Settings
-from digest.feeds import parse_feed
-from digest.gather import SourceReport, gather_sources
+from digest.gather.feeds import parse_feed
+from digest.gather.sources import SourceReport, gather_sources
 from digest.records import StoredArticle
 from digest.store import Store
 from tests.conftest import ConfigWriter
@@ -279,7 +279,7 @@ def test_teaser_takes_author_date_and_lead_image_from_the_page(
     assert row.author == "Sam Page"
     assert (row.published, row.date_note) == (datetime(2026, 11, 23, 8, 30, tzinfo=UTC), None)
     with store.session() as session:
-        from digest.models import Article
+        from digest.store.models import Article
 
         image = session.query(Article).one().image_url
     assert image == httpd.url("/img/lead.jpg")
@@ -681,7 +681,7 @@ def test_feed_html_is_sanitised_before_storage(
     settings = make_config(sources=[("Html", httpd.url("/feed"), "News")])
     run(store, settings, now=NOW)
     with store.session() as session:
-        from digest.models import Article
+        from digest.store.models import Article
 
         html = session.query(Article).one().html
     assert "<script" not in html and "onerror" not in html

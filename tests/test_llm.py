@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from digest.errors import DigestError
-from digest.llm import (
+from digest.content.llm import (
     LLMError,
     LLMJob,
     LLMResult,
@@ -22,6 +21,7 @@ from digest.llm import (
     summarise_many,
     trim_words,
 )
+from digest.errors import DigestError
 from tests.support.llm_server import Body, LocalLLMServer, article_of, echo_sentences
 
 SECRET = "sk-test-5ecret-DO-NOT-LEAK"

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from digest.config import SmtpSettings
-from digest.mailer import Mailer, MailError
+from digest.mail.mailer import Mailer, MailError
 from tests.support.smtpd import SMTPServer, free_port
 
 

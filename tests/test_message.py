@@ -12,8 +12,8 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 
-from digest.message import POLICY, MessageError, build_message, message_bytes, recipient
-from digest.render import RenderedEmail
+from digest.mail.message import POLICY, MessageError, build_message, message_bytes, recipient
+from digest.mail.render import RenderedEmail
 from tests.support.smtpd import SMTPServer
 from tests.test_render import PARIS, make_digest, normalise, personal, renderer
 

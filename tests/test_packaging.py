@@ -58,12 +58,12 @@ def test_wheel_contents(wheel: Path) -> None:
         shipped_config = archive.read("digest/config.toml").decode("utf-8")
     for required in (
         "digest/__init__.py",
-        "digest/cli.py",
+        "digest/cli/main.py",
         "digest/templates/README.md",
         "digest/config.toml",
-        "digest/migrations/env.py",
-        "digest/migrations/script.py.mako",
-        "digest/migrations/versions/0001_initial.py",
+        "digest/store/migrations/env.py",
+        "digest/store/migrations/script.py.mako",
+        "digest/store/migrations/versions/0001_initial.py",
         "subscribers/__init__.py",
         "subscribers/db.py",
         "subscribers/models.py",
@@ -73,7 +73,7 @@ def test_wheel_contents(wheel: Path) -> None:
     assert set(SAMPLE_FILES) <= names
     assert any(name.startswith("digest/samples/world/") for name in names)
     # every template and migration of the checkout ships
-    for folder, prefix in (("templates", "digest/templates/"), ("digest/migrations", None)):
+    for folder, prefix in (("templates", "digest/templates/"), ("digest/store/migrations", None)):
         for path in (REPO / folder).rglob("*"):
             if path.is_file() and "__pycache__" not in path.parts:
                 relative = path.relative_to(REPO / folder).as_posix()
@@ -81,7 +81,7 @@ def test_wheel_contents(wheel: Path) -> None:
     assert shipped_config == (REPO / "config.toml").read_text(encoding="utf-8")
     assert not any("__pycache__" in name or name.startswith("tests/") for name in names)
     assert f"Version: {digest.__version__}\n" in metadata
-    assert b"digest = digest.cli:main" in entry_points
+    assert b"digest = digest.cli.main:main" in entry_points
 
 
 def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:

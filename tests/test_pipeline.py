@@ -16,11 +16,11 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, select, text, update
 
-from digest.compose import Preferences
 from digest.config import Settings
+from digest.content.compose import Preferences
+from digest.content.summarise import summarise
 from digest.errors import ConfigError
-from digest.models import Article
-from digest.pipeline import (
+from digest.pipeline.articles import (
     SummaryInput,
     SummaryOutput,
     compose_for,
@@ -30,8 +30,9 @@ from digest.pipeline import (
     summary_hash,
 )
 from digest.resources import samples_dir
-from digest.store import Store, _alembic_config
-from digest.summarise import summarise
+from digest.store import Store
+from digest.store.engine import alembic_config
+from digest.store.models import Article
 from tests.conftest import ConfigWriter
 from tests.support.feeds import Item, rss20
 from tests.support.httpd import LocalHTTPServer
@@ -304,7 +305,7 @@ def test_migrating_from_the_first_schema_keeps_articles(db_url: str) -> None:
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         with engine.connect() as connection:
-            cfg = _alembic_config()
+            cfg = alembic_config()
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "0001")
             connection.commit()

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.audience import open_audience
-from digest.cli import main
+from digest.cli.main import main
 from digest.config import Settings, load
-from digest.render import Renderer
+from digest.mail.render import Renderer
+from digest.pipeline.audience import open_audience
 from digest.store import Store
 from subscribers.service import Audience
 from subscribers.views import SubscriberView

@@ -27,7 +27,7 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 
 def test_the_readme_commands_name_real_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
-    from digest.cli import build_parser
+    from digest.cli.main import build_parser
 
     used = re.findall(r"\bdigest (\w+)", quick_start_commands()[0])
     assert used

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import html as lxml_html
 
-from digest.compose import Candidate, Digest, DigestSection, Story
 from digest.errors import DigestError, RenderError
-from digest.render import HTML_SIZE_LIMIT, Personal, RenderedEmail, Renderer, reading_minutes
+from digest.mail.render import HTML_SIZE_LIMIT, Personal, RenderedEmail, Renderer, reading_minutes
+from digest.records import Candidate, Digest, DigestSection, Story
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 REGENERATE = os.environ.get("DIGEST_REGENERATE_GOLDEN") == "1"

@@ -1,11 +1,11 @@
-"""Tests of digest.sentences: sentence segmentation of news text."""
+"""Tests of digest.content.sentences: sentence segmentation of news text."""
 
 from __future__ import annotations
 
 import pytest
 
-from digest import sentences as sentences_module
-from digest.sentences import split_sentences
+from digest.content import sentences as sentences_module
+from digest.content.sentences import split_sentences
 
 
 def test_empty_and_blank_text() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from digest.config import SourceSettings
 from digest.errors import StorageError
-from digest.normalize import build_article
+from digest.gather.normalize import build_article
 from digest.store import FetchRecord, Store
 from subscribers.db import Base
 

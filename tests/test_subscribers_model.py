@@ -16,7 +16,8 @@ from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
-from digest.store import Store, _alembic_config, create_db_engine
+from digest.store import Store
+from digest.store.engine import alembic_config, create_db_engine
 from subscribers.addresses import (
     AddressError,
     address_key,
@@ -266,7 +267,7 @@ def test_migration_0003_gives_earlier_subscribers_a_key_and_a_stamp(db_url: str)
     engine = create_db_engine(db_url)
     try:
         with engine.connect() as connection:
-            cfg = _alembic_config()
+            cfg = alembic_config()
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "0002")
             connection.execute(

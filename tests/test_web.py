@@ -28,14 +28,14 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from digest.audience import open_audience
-from digest.cli import main
+from digest.cli.main import main
 from digest.config import Settings
-from digest.editions import public_renderer, publish
 from digest.errors import ConfigError
+from digest.pipeline.audience import open_audience
+from digest.pipeline.editions import public_renderer, publish
 from digest.records import EditionData
 from digest.store import Store
-from digest.web import create_web_app
+from digest.web.app import create_web_app
 from tests.conftest import ConfigWriter
 from tests.test_render import make_digest
 from tests.test_subscribers_web import LiveServer, free_port
