@@ -39,6 +39,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from digest.content import cluster as clustering  # noqa: E402
+from digest.content import cluster_features  # noqa: E402
 from digest.content.cluster import DEFAULT_THRESHOLD, Doc, cluster, similarity  # noqa: E402
 
 PAIRS = REPO_ROOT / "tests" / "fixtures" / "story_pairs.jsonl"
@@ -187,7 +188,7 @@ def synthetic(docs: Sequence[Doc], truth: Sequence[int], count: int, seed: int) 
 
 
 def timed_cluster(docs: Sequence[Doc], *, exhaustive: bool) -> tuple[float, list[list[int]]]:
-    clustering._cached_features.cache_clear()
+    cluster_features.features_of.cache_clear()
     began = time.perf_counter()
     if exhaustive:
         features = [clustering._doc_features(doc) for doc in docs]

@@ -8,7 +8,7 @@ Every subscriber gets a 25-story digest personalised with their own name,
 address and signed links; they fall into a handful of distinct contents (by
 default 8 section combinations).  Two ways are timed in the same run:
 
-* ``digest``: :class:`digest.render.Renderer` as the sender uses it: Jinja and
+* ``digest``: :class:`digest.mail.render.Renderer` as the sender uses it: Jinja and
   MJML once per distinct content, then each subscriber's values filled in;
 * ``naive``: Jinja plus an MJML compile for every subscriber (the same renderer
   with its cache turned off).  It is timed on a sample (``--naive-sample``,
@@ -40,10 +40,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from digest.content.compose import Story  # noqa: E402
 from digest.mail.message import build_message, message_bytes  # noqa: E402
 from digest.mail.render import Personal, RenderedEmail, Renderer  # noqa: E402
-from digest.records import Candidate, Digest, DigestSection  # noqa: E402
+from digest.records import Candidate, Digest, DigestSection, Story  # noqa: E402
 
 NOW = datetime(2025, 6, 3, 5, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Paris")

@@ -1,5 +1,4 @@
-"""The audience of a newsletter: addresses, consent, preferences and unsubscribes.
-
-This package never imports :mod:`digest`; whatever it needs from outside
-(sending a mail, rendering a template) is handed to it.
+"""The audience: sign-up with double opt-in, consent records, preferences, unsubscribe,
+suppression and CSV import/export.  It never imports :mod:`digest`; what it needs from
+outside (a mail sender, a template renderer) is passed in.
 """

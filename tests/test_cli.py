@@ -866,7 +866,9 @@ def test_every_config_key_is_documented_in_the_default_config() -> None:
     # and the check notices a key that is not there
     without = re.sub(r"^#?\s*(per_host|full_text)\b.*$", "", text, flags=re.MULTILINE)
     assert undocumented(keys, without) == ["full_text", "per_host"]
-    tables = re.search(r"TOP_LEVEL = \(([^)]*)\)", (REPO / "digest" / "config" / "loader.py").read_text())
+    tables = re.search(
+        r"TOP_LEVEL = \(([^)]*)\)", (REPO / "digest" / "config" / "loader.py").read_text()
+    )
     assert tables is not None
     for table in re.findall(r'"(\w+)"', tables.group(1)):
         assert re.search(rf"^\[\[?{table}\]\]?$", text, re.MULTILINE), table

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from digest.content import cluster as clustering
+from digest.content import cluster_features
 from digest.content.cluster import DEFAULT_THRESHOLD, Doc, cluster, similarity
 from digest.gather.folder import article_files, read_article
 
@@ -96,7 +97,9 @@ def test_empty_and_wordless_docs() -> None:
 
 
 def test_numbers_and_spelled_numbers_match() -> None:
-    tokens = clustering._tokens("Sixty-one per cent of 2,300 voters; Peru's 42.50 and 2-1", 50)
+    tokens = cluster_features._tokens(
+        "Sixty-one per cent of 2,300 voters; Peru's 42.50 and 2-1", 50
+    )
     terms = [term for term, *_ in tokens]
     assert terms[0] == "61"
     assert "2300" in terms and "42.5" in terms and "2-1" in terms and "peru" in terms

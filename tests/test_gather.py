@@ -761,3 +761,26 @@ def test_gather_benchmark_runs(tmp_path: Path) -> None:
     assert re.search(r"^sequential loop .* \d+\.\d\d +\d+\.\d$", out, re.MULTILINE), out
     assert re.search(r"^digest gather .* \d+\.\d\d +\d+\.\d$", out, re.MULTILINE), out
     assert re.search(r"^speed-up: \d+\.\dx$", out, re.MULTILINE), out
+
+
+def test_gathering_never_waits_on_the_database_in_the_event_loop(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter
+) -> None:
+    import threading
+
+    from sqlalchemy import event
+
+    threads: set[str] = set()
+    event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda *_args: threads.add(threading.current_thread().name),
+    )
+    httpd.route("/feed", rss20(full_items(httpd)), content_type=RSS)
+    httpd.route("/broken", "not a feed <", content_type="text/html")
+    settings = make_config(
+        sources=[("Feed", httpd.url("/feed"), "News"), ("Broken", httpd.url("/broken"), "News")]
+    )
+    reports = run(store, settings, now=NOW)
+    assert reports["Feed"].status == "ok" and reports["Broken"].status == "error"
+    assert threads and all(name.startswith("digest-store") for name in threads), threads

@@ -44,7 +44,10 @@ def _is_digest(module: str) -> bool:
 
 def test_import_scan_sees_digest_imports() -> None:
     # The scan itself must work, or the layering test below proves nothing.
-    modules = {name for _line, name in _imported_modules(REPO / "digest" / "store" / "migrations" / "env.py")}
+    modules = {
+        name
+        for _line, name in _imported_modules(REPO / "digest" / "store" / "migrations" / "env.py")
+    }
     assert "digest.store.models" in modules
     assert "subscribers.db" in modules
 

@@ -10,18 +10,11 @@ from typing import Any
 
 import pytest
 
-from digest.content.llm import (
-    LLMError,
-    LLMJob,
-    LLMResult,
-    LLMSettings,
-    LLMSummariser,
-    clean_answer,
-    split_sentences,
-    summarise_many,
-    trim_words,
-)
+from digest.content.llm import LLMError, LLMJob, LLMResult, LLMSettings, summarise_many
+from digest.content.llm_text import clean_answer, trim_words
+from digest.content.sentences import split_sentences
 from digest.errors import DigestError
+from digest.pipeline.chat import LLMSummariser
 from tests.support.llm_server import Body, LocalLLMServer, article_of, echo_sentences
 
 SECRET = "sk-test-5ecret-DO-NOT-LEAK"

@@ -9,7 +9,10 @@ from email.message import EmailMessage
 import pytest
 
 from digest.config import SmtpSettings
-from digest.mail.mailer import Mailer, MailError
+from digest.mail.mailer import Mailer, MailError, Sent
+from digest.mail.message import message_bytes
+from digest.mail.sender import Delivery, Envelope, Reply
+from digest.mail.smtp import SmtpSender
 from tests.support.smtpd import SMTPServer, free_port
 
 
@@ -98,3 +101,94 @@ def test_a_message_without_recipients_is_refused_before_connecting() -> None:
     del msg["To"]
     (result,) = send_all(free_port(), msg)
     assert isinstance(result, MailError) and result.permanent
+
+
+def test_the_envelope_is_the_explicit_one_not_the_to_header(smtpd: SMTPServer) -> None:
+    msg = message("shown@example.com")
+
+    async def run() -> Sent:
+        async with Mailer(settings(smtpd.port), sender="bounces@example.org") as mailer:
+            return await mailer.send(msg, recipients=["real@example.net", "copy@example.net"])
+
+    sent = asyncio.run(run())
+    assert sent.recipients == ("real@example.net", "copy@example.net")
+    (received,) = smtpd.received
+    assert received.mail_from == "bounces@example.org"
+    assert received.rcpt_tos == ("real@example.net", "copy@example.net")
+    assert received.message["To"] == "shown@example.com"  # the header is left as it was
+    assert received.content.replace(b"\r\n", b"\n") == message_bytes(msg).replace(b"\r\n", b"\n")
+
+
+def test_the_sender_sends_bytes_to_the_envelope_and_never_reads_the_headers(
+    smtpd: SMTPServer,
+) -> None:
+    data = b"From: someone@example.org\r\nTo: nobody@example.com\r\nSubject: Hi\r\n\r\nBody.\r\n"
+
+    async def run() -> Delivery:
+        sender = SmtpSender(settings(smtpd.port))
+        try:
+            return await sender.send(data, Envelope("env@example.org", ("ana@example.com",)))
+        finally:
+            await sender.close()
+
+    delivery = asyncio.run(run())
+    assert delivery.accepted == ("ana@example.com",)
+    (received,) = smtpd.received
+    assert (received.mail_from, received.rcpt_tos) == ("env@example.org", ("ana@example.com",))
+    assert received.message["To"] == "nobody@example.com"
+    assert b"Body." in received.content
+
+
+def test_each_recipient_gets_its_own_reply(smtpd: SMTPServer) -> None:
+    smtpd.handler.rcpt_reply = lambda a: "550 5.1.1 no such user" if a.startswith("x@") else None
+
+    async def run() -> Sent:
+        async with Mailer(settings(smtpd.port), sender="bounces@example.org") as mailer:
+            return await mailer.send(
+                message("x@example.com"), recipients=["x@example.com", "y@example.com"]
+            )
+
+    sent = asyncio.run(run())
+    delivery = sent.delivery
+    assert delivery.recipients == {
+        "x@example.com": Reply(550, "5.1.1 no such user"),
+        "y@example.com": Reply(250, "OK"),
+    }
+    assert delivery.accepted == ("y@example.com",)
+    assert delivery.refused == {"x@example.com": Reply(550, "5.1.1 no such user")}
+    assert delivery.data == Reply(250, "2.0.0 OK queued")
+    assert sent.response == "2.0.0 OK queued"
+    assert [r.rcpt_tos for r in smtpd.received] == [("y@example.com",)]
+
+
+def test_every_recipient_refused_is_one_error_naming_each(smtpd: SMTPServer) -> None:
+    smtpd.handler.rcpt_reply = lambda a: (
+        "550 5.1.1 no such user" if a.startswith("x@") else "450 4.2.1 mailbox busy"
+    )
+
+    async def run() -> MailError:
+        async with Mailer(settings(smtpd.port), sender="bounces@example.org") as mailer:
+            with pytest.raises(MailError) as caught:
+                await mailer.send(message("x@example.com"), recipients=["x@example.com", "z@x.org"])
+            return caught.value
+
+    error = asyncio.run(run())
+    assert str(error) == (
+        f"127.0.0.1:{smtpd.port} refused x@example.com: 550 5.1.1 no such user; "
+        "z@x.org: 450 4.2.1 mailbox busy"
+    )
+    assert not error.permanent  # one of the refusals was only for now
+    assert smtpd.received == []
+
+
+def test_a_server_hanging_up_on_data_is_a_temporary_error(smtpd: SMTPServer) -> None:
+    smtpd.handler.hang_up_on_data = True
+    (result,) = send_all(smtpd.port, message("ana@example.com"))
+    assert isinstance(result, MailError) and not result.permanent
+    assert str(result).startswith(f"127.0.0.1:{smtpd.port}: the server hung up:")
+
+
+def test_an_empty_envelope_is_refused() -> None:
+    with pytest.raises(MailError, match="the message has no recipient") as caught:
+        Envelope("bounces@example.org", ())
+    assert caught.value.permanent

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -95,20 +99,34 @@ def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path)
     new_site = _run([str(python), "-c", purelib], cwd=tmp_path).stdout.strip()
     Path(new_site, "dependencies.pth").write_text("\n".join(getsitepackages()) + "\n")
     installed = _run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-         "--no-index", "--ignore-installed", str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--ignore-installed",
+            str(wheel),
+        ],
         cwd=tmp_path,
-    )  # fmt: skip
+    )
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
     work = tmp_path / "work"
     work.mkdir()
     where = _run(
-        [str(python), "-c", "import json, digest, subscribers, digest.resources as r; "
-         "print(json.dumps([digest.__file__, subscribers.__file__, str(r.templates_dir()), "
-         "str(r.default_config())]))"],
+        [
+            str(python),
+            "-c",
+            "import json, digest, subscribers, digest.resources as r; "
+            "print(json.dumps([digest.__file__, subscribers.__file__, str(r.templates_dir()), "
+            "str(r.default_config())]))",
+        ],
         cwd=work,
-    )  # fmt: skip
+    )
     assert where.returncode == 0, where.stderr
     site = env_dir.resolve()
     for path in json.loads(where.stdout):
@@ -132,3 +150,95 @@ def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path)
     articles = json.loads(listed.stdout)
     assert len(articles) == 4
     assert {(a["source"], a["section"]) for a in articles} == {("Sample science news", "Science")}
+
+
+# -- dependencies ------------------------------------------------------------------------
+
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def _name(requirement: str) -> str:
+    """The canonical distribution name of a requirement line ("Jinja2>=3.1" -> "jinja2")."""
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+    assert match, requirement
+    return re.sub(r"[-_.]+", "-", match.group()).lower()
+
+
+def _imported_top_level_names() -> dict[str, str]:
+    """Every non-stdlib top-level module that digest/ and subscribers/ import, lazily or not,
+    with the first file that does."""
+    found: dict[str, str] = {}
+    for folder in ("digest", "subscribers"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for module in modules:
+                    top = module.partition(".")[0]
+                    if top not in sys.stdlib_module_names and top not in (
+                        "__future__",
+                        "digest",
+                        "subscribers",
+                    ):
+                        found.setdefault(top, str(path.relative_to(REPO)))
+    return found
+
+
+def test_every_imported_package_is_a_declared_dependency() -> None:
+    declared = {_name(requirement) for requirement in PROJECT["dependencies"]}
+    providers = importlib.metadata.packages_distributions()
+    imported = _imported_top_level_names()
+    assert {"sqlalchemy", "starlette", "jinja2", "markupsafe"} <= set(imported)  # the scan works
+    undeclared = {
+        module: (path, providers.get(module))
+        for module, path in imported.items()
+        if not {_name(dist) for dist in providers.get(module, [])} & declared
+    }
+    assert undeclared == {}, "imported but not in [project] dependencies: (file, distributions)"
+
+
+def test_postgresql_is_an_extra_that_the_test_extra_pulls_in() -> None:
+    extras = PROJECT["optional-dependencies"]
+    assert "psycopg" not in {_name(requirement) for requirement in PROJECT["dependencies"]}
+    assert [_name(requirement) for requirement in extras["postgres"]] == ["psycopg"]
+    assert "psycopg[binary]" in extras["postgres"][0]
+    assert "digest[postgres]" in extras["test"]
+    # the test extra installs every program .ci/run calls after the tests
+    for tool in ("pytest", "pytest-cov", "import-linter", "ruff", "mypy"):
+        assert tool in {_name(requirement) for requirement in extras["test"]}, tool
+
+
+def _without_psycopg(tmp_path: Path, url: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh interpreter where importing psycopg fails, as if not installed."""
+    (tmp_path / "config.toml").write_text(
+        f'[newsletter]\ntitle = "T"\nsender = "T <t@example.org>"\n[storage]\nurl = "{url}"\n'
+        '[[sections]]\nname = "News"\n',
+        encoding="utf-8",
+    )
+    program = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from digest.cli.main import main\n"
+        f"sys.exit(main(['--config', 'config.toml', *{list(argv)!r}]))\n"
+    )
+    return _run([sys.executable, "-c", program], cwd=tmp_path)
+
+
+def test_a_postgresql_url_without_psycopg_is_one_clear_error(tmp_path: Path) -> None:
+    done = _without_psycopg(
+        tmp_path, "postgresql://digest:hunter2pw@127.0.0.1:5432/digest", "articles"
+    )
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert done.stderr == (
+        "error: postgresql://digest:***@127.0.0.1:5432/digest: "
+        "PostgreSQL needs the psycopg driver: pip install 'digest[postgres]'\n"
+    )
+
+
+def test_sqlite_needs_no_postgresql_driver(tmp_path: Path) -> None:
+    done = _without_psycopg(tmp_path, "sqlite:///digest.db", "articles", "--json")
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "[]", "")
+    assert (tmp_path / "digest.db").is_file()

@@ -23,12 +23,12 @@ from digest.errors import ConfigError
 from digest.pipeline.articles import (
     SummaryInput,
     SummaryOutput,
-    compose_for,
     refresh,
     summarise_batch,
     summarise_pending,
     summary_hash,
 )
+from digest.pipeline.digests import compose_for
 from digest.resources import samples_dir
 from digest.store import Store
 from digest.store.engine import alembic_config

@@ -416,3 +416,29 @@ def test_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Nothing is sent and nothing is recorded" in out
     for option in ("--subscriber EMAIL", "--format {html,text,eml}", "--output PATH", "--open"):
         assert option in out
+
+
+def _without_message_id(raw: bytes) -> bytes:
+    return re.sub(rb"(?m)^Message-ID: .*\r?\n", b"", raw)
+
+
+def test_preview_is_the_per_recipient_build_that_sending_uses(site: Site) -> None:
+    from digest.pipeline.digests import build_digest, subscriber_reader
+    from digest.pipeline.preview import build_preview
+
+    view = subscribe(site, sections=("World",))
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    renderer = Renderer.from_settings(site.settings.newsletter)
+    with site.store() as store:
+        shown = build_preview(store, site.settings, renderer, subscriber=READER, now=now)
+        reader = subscriber_reader(
+            site.settings, view, now=now, web_url="http://127.0.0.1:8080/archive"
+        )
+        built = build_digest(store, site.settings, renderer, reader, now=now)
+    assert built.would_send and shown.would_send
+    assert b"Message-ID: " in built.raw
+    # Byte for byte the same message, bar the Message-ID each build makes afresh.
+    assert _without_message_id(shown.raw) == _without_message_id(built.raw)
+    sent = message_from_bytes(built.raw, policy=policy.default)
+    assert sent["To"] == "Ann Reader <ann@example.org>"
+    assert WORLD_TITLES[0] in body(sent, "plain")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -165,3 +166,62 @@ def test_articles_filters(store: Store) -> None:
     assert [r.section for r in store.articles(section="Tech")] == ["Tech"]
     assert len(store.articles(sources=["A"])) == 2
     assert len(store.articles(limit=1)) == 1
+
+
+# -- the seams: the caller's transaction, and the async face ------------------------------
+
+
+def test_writes_join_the_callers_transaction_and_roll_back_with_it(store: Store) -> None:
+    store.sync_sources([source()], now=NOW)
+    (state,) = store.sources()
+
+    class Abandon(Exception):
+        pass
+
+    with pytest.raises(Abandon), store.session() as session:
+        store.save_articles(state.id, [article("a")], now=NOW, session=session)
+        store.record_fetch(state.id, FetchRecord(status="ok", at=NOW, etag='"v1"'), session=session)
+        # Inside the transaction the caller sees its own writes ...
+        assert store.known(state.id, [article("a").key], session=session)
+        raise Abandon
+    # ... and after its rollback neither the article nor the fetch record is there.
+    assert store.articles() == []
+    (after,) = store.sources()
+    assert (after.etag, after.last_status) == (None, "new")
+
+    with store.session() as session:
+        store.save_articles(state.id, [article("a")], now=NOW, session=session)
+        store.record_fetch(state.id, FetchRecord(status="ok", at=NOW, etag='"v1"'), session=session)
+    assert [row.title for row in store.articles()] == ["Title"]
+    assert store.sources()[0].etag == '"v1"'
+
+
+def test_a_query_without_a_session_commits_on_its_own(store: Store, db_url: str) -> None:
+    store.sync_sources([source()], now=NOW)
+    with Store(db_url) as other:  # another connection sees it: it was committed
+        assert [state.name for state in other.sources()] == ["Feed"]
+
+
+def test_async_callers_run_queries_on_the_store_worker_not_the_event_loop(store: Store) -> None:
+    import threading
+
+    from sqlalchemy import event
+
+    threads: list[str] = []
+
+    def record(*_args: object) -> None:
+        threads.append(threading.current_thread().name)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+
+    async def main() -> tuple[str, list[str]]:
+        loop_thread = threading.current_thread().name
+        await store.call(store.sync_sources, [source()], now=NOW)
+        states = await store.call(store.sources)
+        return loop_thread, [state.name for state in states]
+
+    loop_thread, names = asyncio.run(main())
+    assert names == ["Feed"]
+    assert threads, "no statement was seen: the listener proves nothing"
+    assert loop_thread not in threads
+    assert {name.split("_")[0] for name in threads} == {"digest-store"}

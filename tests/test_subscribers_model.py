@@ -519,6 +519,55 @@ def test_due_pause_resume_and_delivery(audience: Audience) -> None:
     assert older.next_due_at == datetime(2026, 11, 28, 9, tzinfo=UTC)
 
 
+def test_delivery_bookkeeping_in_the_callers_transaction_is_undone_by_its_rollback(
+    audience: Audience, store: Store
+) -> None:
+    ada = subscribe(audience, confirmed=True).subscriber
+    bob = subscribe(audience, "bob@example.org", confirmed=True).subscriber
+    assert ada is not None and bob is not None
+    sent = datetime(2026, 11, 26, 8, tzinfo=UTC)
+    sessions = sessionmaker(store.engine, expire_on_commit=False)
+    with sessions() as session, session.begin():
+        assert [s.id for s in audience.due(sent, session=session)] == [ada.id, bob.id]
+        moved = audience.mark_delivered(ada.id, watermark=sent, now=sent, session=session)
+        assert moved.watermark == sent and moved.next_due_at == datetime(
+            2026, 11, 27, 7, tzinfo=UTC
+        )
+        gone = audience.mark_undeliverable(bob.email, "bounced", now=sent, session=session)
+        assert gone is not None and gone.status == "bounced"
+        # Not committed by the audience: outside the transaction nothing has changed yet.
+        before = audience.get(ada.id)
+        assert before is not None and before.watermark is None
+        session.rollback()
+    after = audience.get(ada.id)
+    assert after is not None
+    assert (after.watermark, after.next_due_at) == (None, ada.next_due_at)
+    assert audience.find(bob.email).status == "active"  # type: ignore[union-attr]
+    assert not audience.is_suppressed(bob.email)
+
+
+def test_delivery_bookkeeping_in_the_callers_transaction_is_kept_by_its_commit(
+    audience: Audience, store: Store
+) -> None:
+    ada = subscribe(audience, confirmed=True).subscriber
+    bob = subscribe(audience, "bob@example.org", confirmed=True).subscriber
+    assert ada is not None and bob is not None
+    sent = datetime(2026, 11, 26, 8, tzinfo=UTC)
+    sessions = sessionmaker(store.engine, expire_on_commit=False)
+    with sessions.begin() as session:
+        audience.mark_delivered(ada.id, watermark=sent, now=sent, session=session)
+        audience.mark_undeliverable(bob.email, "complained", now=sent, session=session)
+        # The caller's own write, in the same transaction (as a delivery record would be).
+        session.execute(text("UPDATE subscribers SET note = 'sent' WHERE id = :id"), {"id": ada.id})
+    after = audience.get(ada.id)
+    assert after is not None
+    assert (after.watermark, after.next_due_at) == (sent, datetime(2026, 11, 27, 7, tzinfo=UTC))
+    assert audience.find(bob.email).status == "complained"  # type: ignore[union-attr]
+    assert audience.is_suppressed(bob.email)
+    with store.session() as session:
+        assert session.get(Subscriber, ada.id).note == "sent"  # type: ignore[union-attr]
+
+
 def test_forgetting_erases_the_person_and_keeps_a_hash(audience: Audience, store: Store) -> None:
     ada = subscribe(audience, "Ada@Example.org", name="Ada").subscriber
     bob = subscribe(audience, "bob@example.org").subscriber

@@ -379,7 +379,7 @@ def test_extractive_avoids_a_fragment_that_starts_in_lower_case() -> None:
 
 
 def test_chosen_sentences_come_back_in_article_order() -> None:
-    from digest.content.summarise import _fit
+    from digest.content.extractive import fit as _fit
 
     sentences = ["First one here.", "Second one here.", "Third one here.", "Fourth one here."]
     assert _fit(sentences, [3, 0, 2], 3, None) == (sentences[0], sentences[2], sentences[3])
@@ -634,14 +634,14 @@ def test_standfirst_is_used_whole_and_only_when_it_is_no_teaser() -> None:
     ],
 )
 def test_junk_keyword_precheck_agrees_with_the_patterns(sentence: str) -> None:
-    from digest.content.summarise import _JUNK_RULES, _matches_junk
+    from digest.content.junk import _JUNK_RULES, _matches_junk
 
     expected = any(rule.pattern.search(sentence) for rule in _JUNK_RULES)
     assert _matches_junk(sentence) is expected
 
 
 def test_junk_precheck_falls_back_for_letters_that_ignorecase_equates() -> None:
-    from digest.content.summarise import _matches_junk
+    from digest.content.junk import _matches_junk
 
     assert _matches_junk("Please s\u0131gn up now to get the app.")
 
@@ -658,7 +658,7 @@ def test_junk_precheck_falls_back_for_letters_that_ignorecase_equates() -> None:
     ],
 )
 def test_shouting(sentence: str, shouting: bool) -> None:
-    from digest.content.summarise import _is_shouting
+    from digest.content.junk import _is_shouting
 
     assert _is_shouting(sentence) is shouting
 
@@ -823,14 +823,14 @@ def test_sentence_that_starts_like_the_title_stays() -> None:
     ],
 )
 def test_junk_keyword_precheck_agrees_with_the_new_patterns(sentence: str) -> None:
-    from digest.content.summarise import _JUNK_RULES, _matches_junk
+    from digest.content.junk import _JUNK_RULES, _matches_junk
 
     expected = any(rule.pattern.search(sentence) for rule in _JUNK_RULES)
     assert _matches_junk(sentence) is expected
 
 
 def test_every_junk_rule_keyword_precheck_holds_on_its_matches() -> None:
-    from digest.content.summarise import _JUNK_RULES
+    from digest.content.junk import _JUNK_RULES
 
     samples = [
         "Don't miss out - subscribe to the Herald today.",

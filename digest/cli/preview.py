@@ -1,8 +1,8 @@
-"""The `digest preview` command (registered by :mod:`digest.cli.main`).
+"""``digest preview``: the digest a subscriber would get now, written to a file.
 
-It renders the digest a subscriber (or the default reader) would get now into a
-file and says what is in it; :mod:`digest.pipeline.preview` does the work, so this is
-the same preview the operator page of ``digest serve`` shows.
+It renders the digest a subscriber (or the default reader) would get and says
+what is in it; :mod:`digest.pipeline.preview` does the work, so this is the same
+preview the operator page of ``digest serve`` shows.
 """
 
 from __future__ import annotations
@@ -10,14 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 import webbrowser
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
+from digest.cli.common import Command, CommandFactory, load_settings, note_placeholder_key, now
 from digest.errors import DigestError
-
-Command = Callable[[argparse.Namespace], int]
-CommandFactory = Callable[[str, str, str], argparse.ArgumentParser]
 
 FORMATS = ("html", "text", "eml")
 SUFFIXES = {"html": ".html", "text": ".txt", "eml": ".eml"}
@@ -79,24 +75,18 @@ def _bytes(size: int) -> str:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from digest.config import PLACEHOLDER_SECRET, SECRET_ENV, load
     from digest.mail.render import HTML_SIZE_LIMIT, Renderer
     from digest.pipeline.preview import build_preview
     from digest.store import Store
 
-    settings = load(getattr(args, "config", None))
+    settings = load_settings(args)
     renderer = Renderer.from_settings(settings.newsletter)
-    now = datetime.now(UTC)
     with Store(settings.storage.url) as store:
-        preview = build_preview(store, settings, renderer, subscriber=args.subscriber, now=now)
+        preview = build_preview(store, settings, renderer, subscriber=args.subscriber, now=now())
     if preview.warning:
         print(f"warning: {preview.warning}", file=sys.stderr)
-    if preview.subscriber is not None and settings.secret_key == PLACEHOLDER_SECRET:
-        print(
-            f"note: {SECRET_ENV} is not set: the personal links are signed with the "
-            "placeholder key and work only on a server that runs without it too",
-            file=sys.stderr,
-        )
+    if preview.subscriber is not None:
+        note_placeholder_key(settings, "the personal links")
     rendered = preview.rendered
     if rendered is None:
         print(preview.nothing_new)

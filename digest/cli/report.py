@@ -8,7 +8,6 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from digest.cli.common import when
 from digest.gather.sources import SourceReport
 from digest.records import StoredArticle
 
@@ -40,7 +40,8 @@ STATUS_STYLE = {
 }
 
 
-def _stdout() -> Console:
+def stdout_console() -> Console:
+    """A console on stdout; in a log or a pipe 160 columns wide, so tables do not fold."""
     console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
     if not console.is_terminal:
         console.width = 160  # a log or a pipe: do not fold the table to 80 columns
@@ -55,12 +56,6 @@ def _stderr() -> Console:
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
-def _when(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
 def warning_line(report: SourceReport) -> str | None:
     """The one line a failed or skipped source earns on stderr."""
     if report.status in {"error", "gone"}:
@@ -70,7 +65,7 @@ def warning_line(report: SourceReport) -> str | None:
     if report.status == "backoff":
         return (
             f"note: source {report.name!r} failed recently ({report.error}); "
-            f"next try after {_when(report.retry_at)} UTC (use --force to try now)"
+            f"next try after {when(report.retry_at)} UTC (use --force to try now)"
         )
     return None
 
@@ -148,7 +143,7 @@ def fetch_table(reports: Sequence[SourceReport]) -> None:
                 )
             ),
         )
-    console = _stdout()
+    console = stdout_console()
     console.print(table)
     new = sum(r.new for r in reports)
     updated = sum(r.updated for r in reports)
@@ -187,7 +182,7 @@ def articles_json(rows: Sequence[StoredArticle]) -> str:
 
 
 def articles_table(rows: Sequence[StoredArticle]) -> None:
-    console = _stdout()
+    console = stdout_console()
     if not rows:
         console.print("no articles stored yet; run `digest fetch`")
         return
@@ -201,7 +196,7 @@ def articles_table(rows: Sequence[StoredArticle]) -> None:
     table.add_column("story", justify="right")
     table.add_column("words", justify="right")
     for row in rows:
-        when = _when(row.published) + ("*" if row.date_note else "")
+        published = when(row.published) + ("*" if row.date_note else "")
         story = story_of(row)
         shared = sizes[story] > 1
         cell = f"[bold]{escape(row.title)}[/bold]"
@@ -211,7 +206,7 @@ def articles_table(rows: Sequence[StoredArticle]) -> None:
             cell += "\n[dim](not summarised yet)[/dim]"
         table.add_row(
             str(row.id),
-            when,
+            published,
             escape(row.source),
             escape(row.section),
             cell,

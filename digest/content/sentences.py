@@ -28,19 +28,17 @@ import threading
 
 import pysbd
 
-__all__ = ["ABBREVIATIONS", "TITLES", "split_sentences"]
+from digest.content.words import wordset
+
+__all__ = ["ABBREVIATIONS", "TITLES", "paragraphs", "split_sentences"]
 
 LOGGER = logging.getLogger(__name__)
-
-
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
 
 
 # Words that, followed by a full stop, are usually abbreviations rather than the end of a
 # sentence: titles, company suffixes, months and days, US state abbreviations (AP style),
 # street words and Latin abbreviations.  Lower-cased, without the final full stop.
-ABBREVIATIONS = _wordset(
+ABBREVIATIONS = wordset(
     """
     mr mrs ms mx dr prof sen rep gov gen lt col maj capt cpt sgt cpl pvt adm cmdr cdr
     brig supt insp det rev fr hon pres amb atty sr jr st mt ft messrs mme mlle esq
@@ -55,7 +53,7 @@ ABBREVIATIONS = _wordset(
 )
 
 # Titles before a name: followed by a capital they never end a sentence.
-TITLES = _wordset(
+TITLES = wordset(
     """
     mr mrs ms mx dr prof sen rep gov gen lt col maj capt cpt sgt cpl pvt adm cmdr cdr brig
     supt insp det rev fr hon pres amb atty messrs mme mlle
@@ -127,7 +125,7 @@ _GLUE = re.compile(r"([A-Za-z0-9)\]'\u2019]+) (?=(?:" + _OPENERS + r") [a-z0-9'\
 _GLUE_HINT = re.compile(r" (?:" + _OPENERS + r") [a-z0-9'\u2018\"\u201c(]")
 # Lower-case words after which a capitalised opener is a title or a name, not a new
 # sentence: function words, verbs of saying and naming, and nouns that take a letter.
-_GLUE_KEEP = _wordset(
+_GLUE_KEEP = wordset(
     """
     a an the of in on at by for to with from and or nor but as that than if so like about
     into onto over under after before during without within between against via per is
@@ -165,11 +163,17 @@ def split_sentences(text: str, *, language: str = "en") -> list[str]:
     if not text or not text.strip():
         return []
     sentences: list[str] = []
-    for paragraph in _PARAGRAPH_BREAK.split(text.strip()):
+    for paragraph in paragraphs(text):
         for block in _label_lines(paragraph):
             for piece in _full_width_pieces(block):
                 sentences.extend(_split_block(piece))
     return sentences
+
+
+def paragraphs(text: str) -> list[str]:
+    """The paragraphs of *text*, in order: the pieces of the stripped text between blank
+    lines (a blank line may hold spaces; indentation after it is dropped)."""
+    return _PARAGRAPH_BREAK.split(text.strip())
 
 
 def _full_width_pieces(block: str) -> list[str]:

@@ -14,7 +14,6 @@ subclasses whose messages name the URL's host and the cause.
 from __future__ import annotations
 
 import asyncio
-import socket
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from digest.config import FetchSettings
-from digest.errors import FetchError, FetchTimeout, TooLarge
+from digest.errors import FetchError, FetchTimeout, TooLarge, connect_failure
 from digest.gather.urls import host_key
 
 FEED_ACCEPT = (
@@ -87,40 +86,20 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
+_CONNECT_FAILURES = {
+    "refused": "connection refused by {key} (is the server up?)",
+    "dns": "cannot resolve host {host} (offline, or a typo in the URL?)",
+    "unreachable": "network unreachable for {host} (offline?)",
+}
 
 
 def describe_connect_error(url: str, exc: Exception) -> str:
+    """One line naming why a connection to *url* failed (see :func:`connect_failure`)."""
     host = urlsplit(url).hostname or url
-    chain = _causes(exc)
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return f"connection refused by {host_key(url)} (is the server up?)"
-    if any(isinstance(e, socket.gaierror) for e in chain):
-        return f"cannot resolve host {host} (offline, or a typo in the URL?)"
-    reason = str(exc) or type(exc).__name__
-    lowered = " ".join(str(e) for e in chain).lower()
-    if any(
-        marker in lowered
-        for marker in (
-            "name or service not known",
-            "temporary failure in name resolution",
-            "nodename nor servname",
-            "no address associated",
-            "getaddrinfo failed",
-        )
-    ):
-        return f"cannot resolve host {host} (offline, or a typo in the URL?)"
-    if "connection refused" in lowered:
-        return f"connection refused by {host_key(url)} (is the server up?)"
-    if "network is unreachable" in lowered:
-        return f"network unreachable for {host} (offline?)"
-    return f"cannot connect to {host_key(url)}: {reason}"
+    failure = connect_failure(exc)
+    if failure is None:
+        return f"cannot connect to {host_key(url)}: {str(exc) or type(exc).__name__}"
+    return _CONNECT_FAILURES[failure].format(key=host_key(url), host=host)
 
 
 class _Decoder:

@@ -26,7 +26,7 @@ from digest.gather.normalize import build_article
 from digest.gather.pages import inspect_page
 from digest.gather.text import html_to_text
 from digest.gather.urls import canonical_url, content_hash, identity_key
-from digest.records import ArticleData, SourceState
+from digest.records import ArticleData, SaveResult, SourceState
 from digest.store import FetchRecord, Store
 
 log = logging.getLogger(__name__)
@@ -107,9 +107,9 @@ class Gatherer:
     async def run(
         self, names: Sequence[str] | None = None, *, force: bool = False
     ) -> list[SourceReport]:
-        self.store.sync_sources(self.settings.sources, now=self.now)
+        await self.store.call(self.store.sync_sources, self.settings.sources, now=self.now)
         wanted = list(names) if names else list(self.configured)
-        states = {state.name: state for state in self.store.sources(wanted)}
+        states = {state.name: state for state in await self.store.call(self.store.sources, wanted)}
         reports: list[SourceReport] = []
         due: list[SourceState] = []
         for name in wanted:
@@ -159,28 +159,31 @@ class Gatherer:
         except DigestError as exc:
             # First: a request's own timeout (FetchTimeout) is a TimeoutError too, and must
             # keep its message rather than be reported as the source's deadline.
-            report = self._failed(state, exc)
+            report = await self._failed(state, exc)
         except TimeoutError:
-            report = self._failed(
+            report = await self._failed(
                 state,
                 FetchTimeout(f"did not finish within {self.fetch.deadline:g} s ([fetch] deadline)"),
             )
         except Exception as exc:
             log.exception("source %r failed unexpectedly", state.name)
-            report = self._failed(state, DigestError(f"unexpected {type(exc).__name__}: {exc}"))
+            report = await self._failed(
+                state, DigestError(f"unexpected {type(exc).__name__}: {exc}")
+            )
         else:
-            report = self._succeeded(state, outcome)
+            report = await self._succeeded(state, outcome)
         report.seconds = time.monotonic() - started
         self._announce(report)
         return report
 
-    def _succeeded(self, state: SourceState, outcome: _Outcome) -> SourceReport:
+    async def _succeeded(self, state: SourceState, outcome: _Outcome) -> SourceReport:
         response = outcome.response
         not_modified = response is not None and response.not_modified
-        result = self.store.save_articles(state.id, outcome.items, now=self.now)
         status = "not_modified" if not_modified else "ok"
-        self.store.record_fetch(
+        result = await self.store.call(
+            self._save,
             state.id,
+            outcome.items,
             FetchRecord(
                 status=status,
                 at=self.now,
@@ -202,7 +205,16 @@ class Gatherer:
             url=outcome.url or state.url,
         )
 
-    def _failed(self, state: SourceState, exc: DigestError) -> SourceReport:
+    def _save(
+        self, source_id: int, items: Sequence[ArticleData], record: FetchRecord
+    ) -> SaveResult:
+        """Store a successful fetch's articles and its outcome in one transaction."""
+        with self.store.session() as session:
+            result = self.store.save_articles(source_id, items, now=self.now, session=session)
+            self.store.record_fetch(source_id, record, session=session)
+        return result
+
+    async def _failed(self, state: SourceState, exc: DigestError) -> SourceReport:
         status_code = exc.status if isinstance(exc, FetchError) else None
         gone = status_code == 410
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
@@ -211,7 +223,8 @@ class Gatherer:
         message = str(exc)
         if gone:
             message += " (410 Gone: source disabled; change its url in the config to enable it)"
-        self.store.record_fetch(
+        await self.store.call(
+            self.store.record_fetch,
             state.id,
             FetchRecord(
                 status="gone" if gone else "error",
@@ -288,7 +301,7 @@ class Gatherer:
             return _Outcome(items=[item], response=response, kind="page", url=response.moved_to)
         links = list(shape.article_links)
         keys = {identity_key(guid=None, url=link, content=""): link for link in links}
-        known = self.store.known(state.id, keys)
+        known = await self.store.call(self.store.known, state.id, keys)
         fresh = [link for key, link in keys.items() if key not in known][
             : self.fetch.max_new_articles
         ]
@@ -343,7 +356,7 @@ class Gatherer:
         base: str,
     ) -> list[ArticleData]:
         prepared = [_Entry.of(entry, base=base) for entry in entries]
-        known = self.store.known(state.id, (p.key for p in prepared))
+        known = await self.store.call(self.store.known, state.id, [p.key for p in prepared])
         # Updates to known entries are kept, and only the newest new ones.
         new = [p for p in prepared if p.key not in known]
         new.sort(key=lambda p: p.entry.published or _EPOCH, reverse=True)

@@ -1,55 +1,57 @@
-"""Hand finished messages to the SMTP server named by ``[smtp]``.
+"""Send built messages: the envelope made explicit, the bytes handed to a Sender.
 
-One :class:`Mailer` keeps one connection open and reuses it for the messages it
-sends, reconnecting when the server closed it. The envelope sender is the
-newsletter's address; the recipients are the message's ``To``.  Every failure
-becomes a :class:`MailError` naming ``host:port`` and whether the server
-refused the message for good (5xx) or for now (4xx, network), so callers can
-retry the temporary ones and never the permanent ones.
+A :class:`Mailer` is what the application sends mail with.  The envelope
+sender is the newsletter's address; the recipients are the addresses the
+caller names, or else the ``To`` addresses of the message it built, read once
+when the envelope is made.  The message's exact bytes (see
+:func:`digest.mail.message.message_bytes`) then go to a
+:class:`~digest.mail.sender.Sender`, by default one SMTP connection to
+``[smtp]`` (:class:`~digest.mail.smtp.SmtpSender`), which never looks at the
+headers.  Failures are :class:`MailError`\\ s, permanent (5xx) or not.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
 from types import TracebackType
 
-import aiosmtplib
-
 from digest.config import SmtpSettings
-from digest.errors import DigestError
 from digest.mail.message import message_bytes
-
-LOGGER = logging.getLogger(__name__)
-
-
-class MailError(DigestError):
-    """The SMTP server did not take a message."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+from digest.mail.sender import Delivery, Envelope, MailError, Sender
+from digest.mail.smtp import SmtpSender
 
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    recipients: tuple[str, ...]
+    recipients: tuple[str, ...]  # the envelope's
     response: str  # the server's answer to the end of DATA, e.g. "250 OK queued as 1A2B"
+    delivery: Delivery  # every reply: to each recipient, and to DATA
 
 
-def _recipients(message: EmailMessage) -> list[str]:
-    return [address for _name, address in getaddresses(message.get_all("To", [])) if address]
+def to_addresses(message: EmailMessage) -> tuple[str, ...]:
+    """The addresses of *message*'s ``To`` header: the recipients it was built for."""
+    found: list[str] = []
+    for value in message.get_all("To", []):
+        addresses = getattr(value, "addresses", None)  # a parsed header: its Address objects
+        if addresses is not None:
+            found += [address.addr_spec for address in addresses if address.username]
+        else:  # a message of the compat32 policy: plain strings
+            found += [address for _name, address in getaddresses([str(value)]) if address]
+    return tuple(found)
 
 
 class Mailer:
-    """An SMTP client for ``[smtp]``; use as ``async with Mailer(settings) as mailer``."""
+    """Sends from *sender* (an address) over *transport*; ``async with Mailer(...) as mailer``."""
 
-    def __init__(self, settings: SmtpSettings, *, sender: str) -> None:
+    def __init__(
+        self, settings: SmtpSettings, *, sender: str, transport: Sender | None = None
+    ) -> None:
         self.settings = settings
         self.sender = sender
-        self._client: aiosmtplib.SMTP | None = None
+        self.transport: Sender = transport if transport is not None else SmtpSender(settings)
 
     @property
     def where(self) -> str:
@@ -67,99 +69,19 @@ class Mailer:
         await self.close()
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
+        await self.transport.close()
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        if self._client is not None and self._client.is_connected:
-            return self._client
-        smtp = self.settings
-        client = aiosmtplib.SMTP(
-            hostname=smtp.host,
-            port=smtp.port,
-            use_tls=smtp.security == "tls",
-            start_tls=smtp.security == "starttls",
-            timeout=smtp.timeout,
-        )
-        try:
-            await client.connect()
-            if smtp.username:
-                await client.login(smtp.username, smtp.password)
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            client.close()
-            raise MailError(
-                f"{self.where}: login as {smtp.username} refused: {exc.message} "
-                "(check [smtp] username and DIGEST_SMTP_PASSWORD)",
-                permanent=True,
-            ) from exc
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            client.close()
-            raise MailError(
-                f"{self.where}: cannot connect: {_reason(exc)} "
-                "(is the SMTP server running? try `digest check`)"
-            ) from exc
-        self._client = client
-        return client
+    def envelope(self, message: EmailMessage, recipients: Sequence[str] | None = None) -> Envelope:
+        """From the newsletter's address to *recipients* (default: the message's ``To``)."""
+        to = tuple(recipients) if recipients is not None else to_addresses(message)
+        return Envelope(mail_from=self.sender, recipients=to)
 
-    async def send(self, message: EmailMessage) -> Sent:
-        """Send *message* to its ``To`` recipients; raise :class:`MailError` if not taken."""
-        recipients = _recipients(message)
-        if not recipients:
-            raise MailError("the message has no recipient", permanent=True)
+    async def send(self, message: EmailMessage, *, recipients: Sequence[str] | None = None) -> Sent:
+        """Send *message* to *recipients* (default: its ``To``); :class:`MailError` if not taken."""
+        envelope = self.envelope(message, recipients)
         # The exact bytes build_message prepared (pre-encoded parts), not a re-flattening.
-        data = message_bytes(message)
-        for attempt in (1, 2):
-            reused = self._client is not None and self._client.is_connected
-            client = await self._connect()
-            try:
-                _refused, response = await client.sendmail(self.sender, recipients, data)
-            except aiosmtplib.SMTPServerDisconnected as exc:
-                # A reused connection the server had closed while idle: reconnect once.
-                # A fresh connection that drops is not retried here, since the server
-                # may have taken the message before it hung up.
-                self._client = None
-                if attempt == 2 or not reused:
-                    raise MailError(f"{self.where}: the server hung up: {exc}") from exc
-                continue
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                codes = [error.code for error in exc.recipients]
-                reasons = "; ".join(f"{e.recipient}: {e.code} {e.message}" for e in exc.recipients)
-                raise MailError(
-                    f"{self.where} refused {reasons}",
-                    permanent=all(500 <= code < 600 for code in codes),
-                ) from exc
-            except aiosmtplib.SMTPResponseException as exc:
-                await self._reset()
-                raise MailError(
-                    f"{self.where} did not take the message: {exc.code} {exc.message}",
-                    permanent=500 <= exc.code < 600,
-                ) from exc
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                self._client = None
-                raise MailError(f"{self.where}: sending failed: {_reason(exc)}") from exc
-            LOGGER.debug("sent to %s: %s", ", ".join(recipients), response)
-            return Sent(tuple(recipients), response)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _reset(self) -> None:
-        """Make the connection usable for the next message after a refused one."""
-        client = self._client
-        if client is None:
-            return
-        try:
-            await client.rset()
-        except (aiosmtplib.SMTPException, OSError):
-            client.close()
-            self._client = None
+        delivery = await self.transport.send(message_bytes(message), envelope)
+        return Sent(envelope.recipients, delivery.data.message, delivery)
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
-
-
-__all__ = ["MailError", "Mailer", "Sent"]
+__all__ = ["MailError", "Mailer", "Sent", "to_addresses"]

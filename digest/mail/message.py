@@ -5,7 +5,7 @@ HTML (clients show the last part they can display).  Both are UTF-8 and
 quoted-printable: nearly all of the text is ASCII, so it stays readable on the
 wire and barely grows (base64 would add a third to every message).  The
 encoding of the pieces every recipient shares is done once per rendered
-content (see :class:`digest.render.RenderedEmail`); per recipient only their
+content (see :class:`digest.mail.views.RenderedEmail`); per recipient only their
 own values and the headers are encoded.
 
 Headers, and why:
@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from digest.errors import DigestError
-from digest.mail.render import RenderedEmail
+from digest.mail.views import RenderedEmail
 
 MAX_HEADER_URL = 900  # a header line may hold 998 octets
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -178,7 +178,7 @@ def build_message(
     message_id: str | None = None,
     date: datetime | None = None,
 ) -> EmailMessage:
-    """The complete message for one recipient, ready for :meth:`digest.mailer.Mailer.send`.
+    """The complete message for one recipient, ready for :meth:`digest.mail.mailer.Mailer.send`.
 
     *list_id* is the list's identifier, a dot-atom such as ``digest.example.org``.
     """

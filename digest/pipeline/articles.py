@@ -1,7 +1,7 @@
-"""The pipeline: gather, summarise, cluster into stories, compose.
+"""The articles' use cases: gather the sources, summarise what is new, regroup stories.
 
-The CLI, the web app and the scheduler call these functions; each stage
-module stays small and mostly pure.
+:func:`refresh` is what ``digest fetch`` (and later the scheduler's gather job)
+runs; :func:`summarise_batch` is what ``digest summarize`` runs, storing nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from digest.config import Settings, SummarySettings
 from digest.content.cluster import DEFAULT_THRESHOLD, Doc, cluster
-from digest.content.compose import Preferences, SectionPlan, compose, period
 from digest.content.summarise import Summary, summarise
 from digest.gather.sources import SourceReport, gather_sources
 from digest.gather.urls import content_hash
-from digest.records import Digest
 from digest.store import Store
 
 # Articles are summarised and clustered while they are this recent.
@@ -97,7 +95,8 @@ async def summarise_batch(
             outputs.append(SummaryOutput(summary.sentences, summary.method))
         return outputs
 
-    from digest.content.llm import LLMJob, LLMSettings, LLMSummariser, summarise_many
+    from digest.content.llm import LLMJob, LLMSettings, summarise_many
+    from digest.pipeline.chat import LLMSummariser
 
     llm = config.llm
     llm_settings = LLMSettings(
@@ -141,8 +140,10 @@ async def summarise_pending(
     """
     now = now or datetime.now(UTC)
     config = settings.summary
-    jobs = store.summary_jobs(
-        since=now - RECENT, expected=lambda article_hash: summary_hash(config, article_hash)
+    jobs = await store.call(
+        store.summary_jobs,
+        since=now - RECENT,
+        expected=lambda article_hash: summary_hash(config, article_hash),
     )
     fallbacks = 0
     for start in range(0, len(jobs), SUMMARY_BATCH):
@@ -158,7 +159,8 @@ async def summarise_pending(
             fell_back = config.method == "llm" and output.method != "llm"
             fallbacks += fell_back
             # A fallback summary is stored without its key, so the next run asks the LLM again.
-            store.save_summary(
+            await store.call(
+                store.save_summary,
                 job.id,
                 output.sentences,
                 method=output.method,
@@ -205,28 +207,5 @@ async def refresh(
         store, settings, names=names, force=force, now=now, on_report=on_report
     )
     summarised, fallbacks = await summarise_pending(store, settings, now=now)
-    shared = regroup_stories(store, settings, now=now)
+    shared = await store.call(regroup_stories, store, settings, now=now)
     return RefreshResult(reports=reports, summarised=summarised, fallbacks=fallbacks, shared=shared)
-
-
-def section_plans(settings: Settings) -> list[SectionPlan]:
-    return [SectionPlan(name=s.name, max_items=s.max_items) for s in settings.sections]
-
-
-def compose_for(
-    store: Store, settings: Settings, preferences: Preferences, *, now: datetime | None = None
-) -> Digest:
-    """The digest a subscriber with *preferences* is due now, from the stored articles."""
-    now = now or datetime.now(UTC)
-    start = preferences.watermark or (now - period(preferences.frequency))
-    # Earlier articles come along so that stories already delivered are recognised.
-    since = start - timedelta(hours=settings.stories.window_hours)
-    priorities = {source.name: source.priority for source in settings.sources}
-    articles = store.candidates(since=since, priorities=priorities)
-    return compose(
-        articles,
-        sections=section_plans(settings),
-        preferences=preferences,
-        now=now,
-        top_stories=settings.stories.top_stories,
-    )

@@ -11,6 +11,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 from digest.config import PLACEHOLDER_SECRET, Settings
@@ -121,7 +122,7 @@ class AudienceMail:
         return build_message(
             rendered,
             sender=self.settings.newsletter.sender,
-            to=recipient(subscriber.email, subscriber.name),
+            to=self.to_address(subscriber),
             unsubscribe_url=unsubscribe,
             list_id=list_id(self.settings) if unsubscribe else None,
             list_name=self.settings.newsletter.title,
@@ -133,12 +134,18 @@ class AudienceMail:
     ) -> None:
         await self.send(kind, subscriber, links)
 
+    @staticmethod
+    def to_address(subscriber: SubscriberView) -> Address:
+        """Who a mail to *subscriber* is for: its ``To``, and its envelope's only recipient."""
+        return recipient(subscriber.email, subscriber.name)
+
     async def send(self, kind: str, subscriber: SubscriberView, links: Mapping[str, str]) -> Sent:
-        """Render and send one mail; raises :class:`digest.mailer.MailError` if not taken."""
+        """Render and send one mail; raises :class:`digest.mail.mailer.MailError` if not taken."""
         message = self.message(kind, subscriber, links)
+        envelope_to = (self.to_address(subscriber).addr_spec,)
         async with Mailer(
             self.settings.smtp, sender=self.settings.newsletter.sender.addr_spec
         ) as mailer:
-            sent = await mailer.send(message)
+            sent = await mailer.send(message, recipients=envelope_to)
         log.info("sent the %s mail to subscriber %s", kind, subscriber.id)
         return sent

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosmtplib
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.config import PLACEHOLDER_SECRET, Settings, SmtpSettings
 from digest.errors import DigestError
+from digest.mail.smtp import SMTP_ERRORS, close_smtp, open_smtp
 from digest.store import Store, display_url
 
 
@@ -25,32 +24,16 @@ class CheckResult:
 
 async def probe_smtp(smtp: SmtpSettings, *, timeout: float = 10.0) -> str:
     """Connect, greet, negotiate TLS and log in as configured; return the server's banner."""
-    client = aiosmtplib.SMTP(
-        hostname=smtp.host,
-        port=smtp.port,
-        use_tls=smtp.security == "tls",
-        start_tls=smtp.security == "starttls",
-        timeout=min(timeout, smtp.timeout),
-        tls_context=ssl.create_default_context(),
-    )
-    response = await client.connect()
-    try:
-        await client.ehlo()
-        if smtp.username:
-            await client.login(smtp.username, smtp.password)
-    finally:
-        try:
-            await client.quit()
-        except aiosmtplib.SMTPException:
-            client.close()
-    return response.message.splitlines()[0] if response.message else str(response.code)
+    client, greeting = await open_smtp(smtp, timeout=min(timeout, smtp.timeout))
+    await close_smtp(client)
+    return greeting.message.splitlines()[0] if greeting.message else str(greeting.code)
 
 
 def _check_smtp(smtp: SmtpSettings) -> CheckResult:
     where = f"{smtp.host}:{smtp.port} ({smtp.security})"
     try:
         banner = asyncio.run(probe_smtp(smtp))
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+    except SMTP_ERRORS as exc:
         reason = str(exc).strip() or type(exc).__name__
         return CheckResult(
             "smtp",

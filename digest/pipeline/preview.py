@@ -1,7 +1,8 @@
 """Previews: the digest a subscriber would get now, rendered exactly as it would be sent.
 
-:func:`build_preview` takes the one code path the sender takes (compose, then
-render, then build the MIME message) and changes nothing: no mail leaves, no
+:func:`build_preview` takes the one code path the sender takes
+(:func:`digest.pipeline.digests.build_digest`: compose, render, build the MIME
+message) and changes nothing: no mail leaves, no
 watermark moves, no edition is archived; it only reads the database.
 ``digest preview`` writes its result to a file; the operator page of
 ``digest serve`` shows it in the browser.
@@ -16,22 +17,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
 from digest.config import Settings
-from digest.content.compose import Preferences, period
 from digest.errors import DigestError
-from digest.mail.message import build_message, message_bytes, recipient
-from digest.mail.render import Personal, RenderedEmail, Renderer
-from digest.pipeline.articles import compose_for
-from digest.pipeline.audience import link_maker, list_id, open_audience
+from digest.mail.render import RenderedEmail, Renderer
+from digest.pipeline.audience import open_audience
+from digest.pipeline.digests import (
+    DEFAULT_READER,
+    build_digest,
+    default_reader,
+    subscriber_reader,
+)
 from digest.records import Digest
 from digest.store import Store
 from subscribers.addresses import AddressError
 from subscribers.views import SubscriberView
 
-# The default reader is nobody: an address in a domain that cannot exist (RFC 2606).
-DEFAULT_READER = "preview@example.invalid"
 DEFAULT_READER_NAME = "the default reader"
 
 
@@ -106,79 +107,31 @@ def build_preview(
 
     Raises :class:`PreviewError` for an address no subscriber has,
     :class:`digest.errors.RenderError` for a broken template and
-    :class:`digest.message.MessageError` for a header that cannot be built.
+    :class:`digest.mail.message.MessageError` for a header that cannot be built.
     """
-    newsletter = settings.newsletter
-    base = newsletter.base_url.rstrip("/")
     # No edition is archived by a preview, so the "view in browser" link cannot
     # point at this one yet: it points at the archive's index instead.
-    web_url = f"{base}/archive"
+    web_url = f"{settings.newsletter.base_url.rstrip('/')}/archive"
     view = None if subscriber is None else find_subscriber(store, settings, renderer, subscriber)
-    zone: tzinfo
-    if view is not None:
-        preferences = Preferences(
-            sections=view.sections, frequency=view.frequency, watermark=view.watermark
-        )
-        zone = ZoneInfo(view.timezone)
-        links = link_maker(settings)
-        unsubscribe = links.url("unsubscribe", view, now=now)
-        personal = Personal(
-            email=view.email,
-            name=view.name,
-            unsubscribe_url=unsubscribe,
-            preferences_url=links.url("preferences", view, now=now),
-            web_url=web_url,
-        )
-        to = recipient(view.email, view.name)
-    else:
-        # A regular reader's digest of the last period: the watermark one period back
-        # (without one the digest would greet a newcomer with "your first digest").
-        preferences = Preferences(
-            frequency=newsletter.frequency, watermark=now - period(newsletter.frequency)
-        )
-        zone = newsletter.timezone
-        # Neutral links: the sign-up page unsubscribes no one and shows no one's settings.
-        unsubscribe = f"{base}/subscribe"
-        personal = Personal(
-            email=DEFAULT_READER,
-            unsubscribe_url=unsubscribe,
-            preferences_url=f"{base}/subscribe",
-            web_url=web_url,
-        )
-        to = recipient(DEFAULT_READER)
-
-    digest = compose_for(store, settings, preferences, now=now)
-    if digest.empty and settings.stories.when_empty == "skip":
-        stamp = digest.since.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-        return Preview(
-            digest=digest,
-            rendered=None,
-            email=None,
-            raw=b"",
-            to=_who(view),
-            subscriber=view,
-            timezone=zone,
-            nothing_new=f"nothing new for {_who(view)} since {stamp}: no digest would be sent",
-            warning=_warning(view),
-        )
-    rendered = renderer.digest(digest, personal=personal, tz=zone)
-    email = build_message(
-        rendered,
-        sender=newsletter.sender,
-        to=to,
-        unsubscribe_url=unsubscribe,
-        list_id=list_id(settings),
-        list_name=newsletter.title,
-        date=now,
+    reader = (
+        default_reader(settings, now=now, web_url=web_url)
+        if view is None
+        else subscriber_reader(settings, view, now=now, web_url=web_url)
     )
+    outgoing = build_digest(store, settings, renderer, reader, now=now)
+    nothing_new = ""
+    if not outgoing.would_send:
+        stamp = outgoing.digest.since.astimezone(reader.timezone).strftime("%Y-%m-%d %H:%M %Z")
+        nothing_new = f"nothing new for {_who(view)} since {stamp}: no digest would be sent"
     return Preview(
-        digest=digest,
-        rendered=rendered,
-        email=email,
-        raw=message_bytes(email),
-        to=str(to),
+        digest=outgoing.digest,
+        rendered=outgoing.rendered,
+        email=outgoing.email,
+        raw=outgoing.raw,
+        to=str(reader.to) if outgoing.would_send else _who(view),
         subscriber=view,
-        timezone=zone,
+        timezone=reader.timezone,
+        nothing_new=nothing_new,
         warning=_warning(view),
     )
 

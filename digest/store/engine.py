@@ -19,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from digest.errors import StorageError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x6469_6765_7374  # "digest": the PostgreSQL advisory lock key
 
@@ -49,6 +51,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(url: str) -> Engine:
+    """The engine for a configured URL; StorageError when its driver is not installed."""
     real = engine_url(url)
     if real.startswith("sqlite"):
         path = make_url(real).database
@@ -57,7 +60,15 @@ def create_db_engine(url: str) -> Engine:
         engine = create_engine(real, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(real, pool_pre_ping=True)
+    try:
+        return create_engine(real, pool_pre_ping=True)
+    except ImportError as exc:  # the driver is the optional extra digest[postgres]
+        first_line = str(exc).strip().partition("\n")[0]
+        broken = "" if exc.name == "psycopg" else f" ({first_line})"
+        raise StorageError(
+            f"{display_url(url)}: PostgreSQL needs the psycopg driver{broken}: "
+            "pip install 'digest[postgres]'"
+        ) from exc
 
 
 @cache

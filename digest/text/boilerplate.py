@@ -186,7 +186,7 @@ _PATTERNS: tuple[_Rule, ...] = tuple(
 _BY_WORDS = tuple(sorted(_PATTERNS, key=lambda rule: -rule.words))
 # Letters that re.IGNORECASE equates with an ASCII letter while str.lower() does not (or
 # not one for one): with one of these in a text, literal pre-checks on its lower-cased form
-# do not hold (used here and by digest.content.summarise).
+# do not hold (used here and by digest.content.junk).
 CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
 # Breadcrumbs and menus: three or more short items between arrows or bullets.
 _ARROW = "[>\u2022\u203a\u00bb\u00b7]"  # ">", bullet, angle quotes, middle dot

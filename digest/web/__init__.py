@@ -1,1 +1,5 @@
-"""TODO."""
+"""The ASGI app of ``digest serve``: the archive, the operator preview, and the audience's pages
+(:mod:`subscribers.web`) mounted beside them.
+
+Thin over :mod:`digest.pipeline`; it must not import :mod:`digest.cli`.
+"""
