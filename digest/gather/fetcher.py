@@ -19,11 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from digest.closing import AsyncClosing
 from digest.config import FetchSettings
 from digest.errors import FetchError, FetchTimeout, TooLarge, connect_failure
 from digest.gather.urls import host_key
@@ -151,7 +151,7 @@ class _Decoder:
         return b"".join(self.parts)
 
 
-class Fetcher:
+class Fetcher(AsyncClosing):
     """An HTTP client shared by all the fetches of one gathering run."""
 
     def __init__(self, settings: FetchSettings) -> None:
@@ -170,17 +170,6 @@ class Fetcher:
             ),
             trust_env=False,
         )
-
-    async def __aenter__(self) -> Fetcher:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
-from types import TracebackType
 
+from digest.closing import AsyncClosing
 from digest.config import SmtpSettings
 from digest.mail.message import message_bytes
 from digest.mail.sender import Delivery, Envelope, MailError, Sender
@@ -43,7 +43,7 @@ def to_addresses(message: EmailMessage) -> tuple[str, ...]:
     return tuple(found)
 
 
-class Mailer:
+class Mailer(AsyncClosing):
     """Sends from *sender* (an address) over *transport*; ``async with Mailer(...) as mailer``."""
 
     def __init__(
@@ -57,18 +57,7 @@ class Mailer:
     def where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}"
 
-    async def __aenter__(self) -> Mailer:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         await self.transport.close()
 
     def envelope(self, message: EmailMessage, recipients: Sequence[str] | None = None) -> Envelope:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 import httpx
 
 from digest import __version__
+from digest.closing import AsyncClosing
 from digest.content.llm import ChatAnswer, ChatSummariser, LLMError, LLMSettings
 from digest.errors import connect_failure, one_line, redact
 
@@ -188,7 +188,7 @@ def _content(data: Any) -> tuple[str, str]:
     return content, reason if isinstance(reason, str) else ""
 
 
-class LLMSummariser(ChatSummariser):
+class LLMSummariser(ChatSummariser, AsyncClosing):
     """A :class:`ChatSummariser` over HTTP: use as ``async with LLMSummariser(settings)``.
 
     It owns the HTTP client (unless *client* is given) and closes it on exit.
@@ -198,17 +198,6 @@ class LLMSummariser(ChatSummariser):
         self.chat = ChatCompletions(settings, client=client)
         super().__init__(settings, self.chat)
         self.endpoint = self.chat.endpoint
-
-    async def __aenter__(self) -> LLMSummariser:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         await self.chat.aclose()
