@@ -834,13 +834,15 @@ def test_articles_bad_options(
 # -- the default config.toml -----------------------------------------------------------
 
 KEY_CALL = re.compile(
-    r"\.(?:text|get|positive|seconds|choice)\(\s*\"(\w+)\"|_http_url\(\s*\w+,\s*\"(\w+)\""
+    r"\.(?:text|get|positive|seconds|choice|strings)\(\s*\"(\w+)\"|\bhttp_url\(\s*\w+,\s*\"(\w+)\""
 )
 
 
 def config_keys() -> set[str]:
-    """Every key digest/config/loader.py reads, found in its source."""
-    source = (REPO / "digest" / "config" / "loader.py").read_text(encoding="utf-8")
+    """Every key the modules of digest/config read, found in their source."""
+    source = "\n".join(
+        path.read_text(encoding="utf-8") for path in (REPO / "digest" / "config").glob("*.py")
+    )
     return {a or b for a, b in KEY_CALL.findall(source)}
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import loader as config_module
+from digest.config import load
+from digest.config import values as config_module
 from digest.resources import default_config
 
 TABLE = re.compile(r"^\[\[?([\w.]+)\]\]?\s*(?:#.*)?$")
@@ -19,15 +20,15 @@ LISTED = re.compile(r"^#\s{2,}([a-z_]+):\s")
 def keys_read_by_the_loader(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """(table.key) of every key the loader asks for while loading the default config."""
     seen: set[str] = set()
-    original = config_module._Table.get
+    original = config_module.Table.get
 
-    def recording(self: config_module._Table, name: str, *args: object) -> object:
+    def recording(self: config_module.Table, name: str, *args: object) -> object:
         prefix = re.sub(r"\[\d+\]", "", self.prefix)
         seen.add(f"{prefix}.{name}")
         return original(self, name, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(config_module._Table, "get", recording)
-    config_module.load(default_config())
+    monkeypatch.setattr(config_module.Table, "get", recording)
+    load(default_config())
     return seen
 
 

@@ -8,15 +8,12 @@ with the frozen dataclasses below and never looks at raw strings again.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from email.headerregistry import Address
-from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,129 +38,30 @@ from digest.config.settings import (
     SummarySettings,
     WebSettings,
 )
+from digest.config.values import (
+    Table,
+    array,
+    host_name,
+    http_url,
+    network,
+    origin,
+    parse_sender,
+    resolve_path,
+    show,
+    table,
+)
 from digest.errors import ConfigError
-
-T = TypeVar("T")
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
-def _show(value: object) -> str:
-    """Render a config value the way TOML/JSON would write it."""
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-class _Table:
-    """A view of one TOML table that reports errors with the file and key path."""
-
-    def __init__(self, file: str, prefix: str, data: Mapping[str, Any]) -> None:
-        self.file = file
-        self.prefix = prefix
-        self.data = data
-        self.used: set[str] = set()
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}.{name}" if self.prefix else name
-
-    def fail(self, name: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.file}: {self.key(name)}: {message}")
-
-    def expected(self, name: str, what: str, value: object) -> ConfigError:
-        return self.fail(name, f"expected {what}, got {_show(value)}")
-
-    def get(self, name: str, kind: type[T], default: T | None, what: str) -> T:
-        self.used.add(name)
-        if name not in self.data:
-            if default is None:
-                raise self.fail(name, f"missing; expected {what}")
-            return default
-        value = self.data[name]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.expected(name, what, value)
-        return value
-
-    def text(self, name: str, default: str | None = None, what: str = "a string") -> str:
-        return self.get(name, str, default, what).strip()
-
-    def positive(self, name: str, default: int, *, maximum: int = 1_000_000_000) -> int:
-        value = self.get(name, int, default, "a positive whole number")
-        if not 1 <= value <= maximum:
-            raise self.expected(name, f"a whole number from 1 to {maximum}", value)
-        return value
-
-    def seconds(self, name: str, default: float) -> float:
-        value = self.get(name, float, default, "a number of seconds")
-        if value <= 0:
-            raise self.expected(name, "a number of seconds greater than 0", value)
-        return value
-
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        what = "one of " + ", ".join(f'"{c}"' for c in choices)
-        value = self.get(name, str, default, what)
-        if value not in choices:
-            raise self.expected(name, what, value)
-        return value
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            known = ", ".join(sorted(self.used))
-            raise self.fail(unknown[0], f"unknown key (known keys here: {known})")
-
-
-def _table(file: str, root: Mapping[str, Any], name: str) -> _Table:
-    value = root.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{file}: {name}: expected a table [{name}], got {_show(value)}")
-    return _Table(file, name, value)
-
-
-def _array(file: str, root: Mapping[str, Any], name: str) -> list[_Table]:
-    value = root.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise ConfigError(
-            f"{file}: {name}: expected an array of tables [[{name}]], got {_show(value)}"
-        )
-    return [_Table(file, f"{name}[{i}]", item) for i, item in enumerate(value, start=1)]
-
-
-def _resolve_path(base: Path, value: str) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (base / path).resolve()
-
-
-def _parse_sender(table: _Table) -> Address:
-    raw = table.text("sender", "Digest <digest@localhost>", 'an address such as "Name <a@b.org>"')
-    name, addr = parseaddr(raw)
-    if not addr or "@" not in addr or any(c in raw for c in "\r\n\0"):
-        raise table.expected("sender", 'an address such as "Name <news@example.org>"', raw)
-    username, _, domain = addr.rpartition("@")
-    try:
-        return Address(display_name=name, username=username, domain=domain)
-    except (ValueError, IndexError) as exc:
-        raise table.expected("sender", 'an address such as "Name <news@example.org>"', raw) from exc
-
-
-def _http_url(table: _Table, name: str, default: str) -> str:
-    value = table.text(name, default, "an http(s) URL")
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise table.expected(name, "an http(s) URL", value)
-    return value.rstrip("/")
-
-
 def _load_newsletter(file: str, root: Mapping[str, Any], base: Path) -> NewsletterSettings:
-    t = _table(file, root, "newsletter")
+    t = table(file, root, "newsletter")
     title = t.text("title", "Digest")
     if not title:
         raise t.expected("title", "a non-empty title", title)
-    sender = _parse_sender(t)
-    base_url = _http_url(t, "base_url", "http://127.0.0.1:8080")
+    sender = parse_sender(t)
+    base_url = http_url(t, "base_url", "http://127.0.0.1:8080")
     postal_address = t.text("postal_address", "")
     zone_name = t.text("timezone", "UTC", "an IANA time zone name")
     try:
@@ -178,7 +76,7 @@ def _load_newsletter(file: str, root: Mapping[str, Any], base: Path) -> Newslett
     frequency = t.choice("frequency", "daily", ("daily", "weekly"))
     weekday = t.choice("weekday", "mon", WEEKDAYS)
     templates_value = t.text("templates", "")
-    templates = _resolve_path(base, templates_value) if templates_value else None
+    templates = resolve_path(base, templates_value) if templates_value else None
     t.finish()
     return NewsletterSettings(
         title=title,
@@ -194,21 +92,21 @@ def _load_newsletter(file: str, root: Mapping[str, Any], base: Path) -> Newslett
 
 
 def _load_storage(file: str, root: Mapping[str, Any], base: Path) -> StorageSettings:
-    t = _table(file, root, "storage")
+    t = table(file, root, "storage")
     url = t.text("url", "sqlite:///digest.db", 'a database URL such as "sqlite:///digest.db"')
     t.finish()
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if path in {"", ":memory:"}:
             raise t.expected("url", "a SQLite file path (a memory database keeps nothing)", url)
-        return StorageSettings(url=f"sqlite:///{_resolve_path(base, path)}")
+        return StorageSettings(url=f"sqlite:///{resolve_path(base, path)}")
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         return StorageSettings(url=url)
     raise t.expected("url", '"sqlite:///PATH" or "postgresql://user@host/db"', url)
 
 
 def _load_smtp(file: str, root: Mapping[str, Any]) -> SmtpSettings:
-    t = _table(file, root, "smtp")
+    t = table(file, root, "smtp")
     host = t.text("host", "127.0.0.1", "a host name")
     if not host:
         raise t.expected("host", "a host name", host)
@@ -242,15 +140,27 @@ def _load_smtp(file: str, root: Mapping[str, Any]) -> SmtpSettings:
 
 
 def _load_web(file: str, root: Mapping[str, Any]) -> WebSettings:
-    t = _table(file, root, "web")
+    t = table(file, root, "web")
     host = t.text("host", "127.0.0.1", "a host name or IP address")
     port = t.positive("port", 8080, maximum=65535)
+    allowed_hosts = tuple(host_name(t, "allowed_hosts", h) for h in t.strings("allowed_hosts"))
+    proxies = tuple(network(t, p) for p in t.strings("trusted_proxies"))
+    origins = tuple(origin(t, o) for o in t.strings("embed_origins"))
+    cap = t.positive("max_confirmations_per_hour", 200, maximum=1_000_000)
     t.finish()
-    return WebSettings(host=host, port=port, operator_token=os.environ.get(OPERATOR_TOKEN_ENV, ""))
+    return WebSettings(
+        host=host,
+        port=port,
+        allowed_hosts=allowed_hosts,
+        trusted_proxies=proxies,
+        embed_origins=origins,
+        max_confirmations_per_hour=cap,
+        operator_token=os.environ.get(OPERATOR_TOKEN_ENV, ""),
+    )
 
 
 def _load_fetch(file: str, root: Mapping[str, Any], base_url: str) -> FetchSettings:
-    t = _table(file, root, "fetch")
+    t = table(file, root, "fetch")
     concurrency = t.positive("concurrency", 16, maximum=1000)
     per_host = t.positive("per_host", 2, maximum=100)
     timeout = t.seconds("timeout", 20.0)
@@ -286,7 +196,7 @@ def _load_fetch(file: str, root: Mapping[str, Any], base_url: str) -> FetchSetti
 def _load_sections(file: str, root: Mapping[str, Any]) -> tuple[SectionSettings, ...]:
     sections: list[SectionSettings] = []
     seen: set[str] = set()
-    for t in _array(file, root, "sections"):
+    for t in array(file, root, "sections"):
         name = t.text("name", what="a section name")
         if not name:
             raise t.expected("name", "a non-empty section name", name)
@@ -301,7 +211,7 @@ def _load_sections(file: str, root: Mapping[str, Any]) -> tuple[SectionSettings,
     return tuple(sections)
 
 
-def _source_url(t: _Table, base: Path) -> tuple[str, bool]:
+def _source_url(t: Table, base: Path) -> tuple[str, bool]:
     """Return the source's URL (or absolute folder path) and whether it is a folder."""
     what = "an http(s) URL or a folder path"
     value = t.text("url", what=what)
@@ -316,7 +226,7 @@ def _source_url(t: _Table, base: Path) -> tuple[str, bool]:
         raise t.expected("url", what, value)
     if not value:
         raise t.expected("url", what, value)
-    return str(_resolve_path(base, value)), True
+    return str(resolve_path(base, value)), True
 
 
 def _load_sources(
@@ -325,7 +235,7 @@ def _load_sources(
     section_names = [s.name for s in sections]
     sources: list[SourceSettings] = []
     names: set[str] = set()
-    for t in _array(file, root, "sources"):
+    for t in array(file, root, "sources"):
         name = t.text("name", what="a source name")
         if not name:
             raise t.expected("name", "a non-empty source name", name)
@@ -343,7 +253,7 @@ def _load_sources(
         )
         if (kind == "folder") != is_folder:
             expected = "a folder path" if kind == "folder" else "an http(s) URL"
-            raise t.fail("kind", f'"{kind}" needs url to be {expected}, got {_show(url)}')
+            raise t.fail("kind", f'"{kind}" needs url to be {expected}, got {show(url)}')
         full_text = t.choice("full_text", "auto", ("auto", "always", "never"))
         priority = t.get("priority", int, 0, "a whole number (higher ranks first)")
         t.finish()
@@ -361,7 +271,7 @@ def _load_sources(
 
 
 def _load_summary(file: str, root: Mapping[str, Any]) -> SummarySettings:
-    t = _table(file, root, "summary")
+    t = table(file, root, "summary")
     method = t.choice("method", "extractive", ("extractive", "lead", "llm"))
     sentences = t.positive("sentences", 3, maximum=20)
     max_words = t.positive("max_words", 90, maximum=2000)
@@ -369,7 +279,7 @@ def _load_summary(file: str, root: Mapping[str, Any]) -> SummarySettings:
     t.finish()
     llm = None
     if llm_raw or method == "llm":
-        lt = _Table(file, "summary.llm", llm_raw)
+        lt = Table(file, "summary.llm", llm_raw)
         base_url = lt.text("base_url", "", "an http(s) URL")
         model = lt.text("model", "", "a model name")
         timeout = lt.seconds("timeout", 30.0)
@@ -403,7 +313,7 @@ def _load_summary(file: str, root: Mapping[str, Any]) -> SummarySettings:
 
 
 def _load_stories(file: str, root: Mapping[str, Any]) -> StoriesSettings:
-    t = _table(file, root, "stories")
+    t = table(file, root, "stories")
     similarity = t.get("similarity", float, 0.0, "a number from 0 to 1")
     if not 0.0 <= similarity <= 1.0:
         raise t.expected("similarity", "a number from 0 to 1 (0: the built-in default)", similarity)
@@ -493,6 +403,6 @@ def parse_duration(value: str) -> float:
     """Seconds in a duration such as ``90s``, ``30m``, ``24h``, ``7d`` or ``2w``."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", value)
     if not match:
-        raise ValueError(f'expected a duration such as "30m", "24h" or "7d", got {_show(value)}')
+        raise ValueError(f'expected a duration such as "30m", "24h" or "7d", got {show(value)}')
     units: dict[str, float] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     return float(match.group(1)) * units[match.group(2)]

@@ -60,6 +60,14 @@ class SmtpSettings:
 class WebSettings:
     host: str
     port: int
+    # Host names the web app answers to, besides base_url's host and loopback names.
+    allowed_hosts: tuple[str, ...] = ()
+    # Peers (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded headers are honoured.
+    trusted_proxies: tuple[str, ...] = ()
+    # Origins whose pages may POST the embeddable sign-up form.
+    embed_origins: tuple[str, ...] = ()
+    # Confirmation mails one server sends in an hour at most, over all visitors.
+    max_confirmations_per_hour: int = 200
     # Lets the operator pages (preview) answer off loopback; from the environment.
     operator_token: str = field(default="", repr=False)
 
