@@ -57,6 +57,7 @@ class SourceState:
     last_fetched_at: datetime | None
     last_success_at: datetime | None
     articles: int = 0
+    created_at: datetime | None = None  # when the source was first configured
 
 
 @dataclass(frozen=True, slots=True)

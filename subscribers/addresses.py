@@ -5,11 +5,23 @@ length limits and internationalised domains.  The domain is normalised (lower
 case, Unicode form of an IDNA name); the local part keeps its case, because a
 mail server may treat ``Alice`` and ``alice`` as two mailboxes.  Comparisons
 between addresses (is this person subscribed already?) ignore case entirely.
+
+A local part with non-ASCII characters (``δοκιμή@example.org``) is refused at
+sign-up: mail to it needs the SMTPUTF8 extension all the way to the mailbox,
+which many servers lack, so such a subscriber would wait for mail that never
+comes.  Lookups still accept one (``allow_smtputf8=True``), for rows stored
+before.  An internationalised domain is fine: :func:`ascii_address` gives its
+ASCII (IDNA) form for the envelope and the headers.
+
+Logs name a subscriber by id, or by :func:`mask_address` (``j***@example.org``);
+:func:`mask_addresses` and :func:`masked_traceback` do that to any text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import traceback
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -19,6 +31,8 @@ from email_validator import EmailNotValidError, validate_email
 DEFAULT_SUPPRESSION_SALT = "digest-suppression-v1"
 
 _SHOWN = 80  # characters of a bad address repeated in an error message
+# Anything shaped like local@domain inside free text (a server's reply, a traceback).
+_IN_TEXT = re.compile(r"(?:\"[^\"\r\n]*\"|[^\s<>()\[\],;:\"'@]+)@[^\s<>()\[\],;:\"'@]+")
 
 
 class AddressError(ValueError):
@@ -40,11 +54,12 @@ def _lower_first(message: str) -> str:
     return message[:1].lower() + message[1:] if message[1:2].islower() else message
 
 
-def normalize_address(text: str) -> str:
+def normalize_address(text: str, *, allow_smtputf8: bool = False) -> str:
     """Validate an address and return its normal form, or raise :class:`AddressError`.
 
     Surrounding white space is ignored; anything else that is not part of a
-    valid address (a display name, a second address, a line break) is refused.
+    valid address (a display name, a second address, a line break) is refused,
+    and so is a non-ASCII local part unless ``allow_smtputf8``.
     """
     address = text.strip()
     if not address:
@@ -53,7 +68,53 @@ def normalize_address(text: str) -> str:
         valid = validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
         raise AddressError(address, _lower_first(str(exc))) from exc
+    if valid.smtputf8 and not allow_smtputf8:
+        odd = ", ".join(list(dict.fromkeys(c for c in valid.local_part if not c.isascii()))[:3])
+        raise AddressError(
+            address,
+            f"non-ASCII characters before the @-sign ({odd}) are not supported: mail to such "
+            "an address often cannot be delivered; please use an address with only ASCII "
+            "letters, digits and punctuation before the @-sign",
+        )
     return valid.normalized
+
+
+def ascii_address(address: str) -> str:
+    """*address* with its domain in ASCII (IDNA) form: ``x@münchen.de`` -> ``x@xn--mnchen-3ya.de``.
+
+    An ASCII address comes back as it is; a non-ASCII local part stays as it
+    is (only SMTPUTF8 can carry it).  Raises :class:`AddressError` if the
+    address is not valid.
+    """
+    address = address.strip()
+    if address.isascii():
+        return address
+    local, _at, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        valid = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AddressError(address, _lower_first(str(exc))) from exc
+    return f"{local}@{valid.ascii_domain}"
+
+
+def mask_address(address: str) -> str:
+    """The address as a log may show it: ``jane@example.org`` -> ``j***@example.org``."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local:
+        return "***"
+    return f"{local[0]}***@{domain}"
+
+
+def mask_addresses(text: str) -> str:
+    """*text* with every address in it masked (see :func:`mask_address`)."""
+    return _IN_TEXT.sub(lambda found: mask_address(found.group()), text)
+
+
+def masked_traceback(exc: BaseException) -> str:
+    """*exc*'s traceback (with its causes) as text, every address in it masked."""
+    return mask_addresses("".join(traceback.format_exception(exc)).rstrip())
 
 
 def address_key(address: str) -> str:

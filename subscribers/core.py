@@ -26,6 +26,7 @@ from .schedule import (
     check_timezone,
     check_weekday,
 )
+from .tokens import TokenClaims
 from .views import AudienceSettings, PreferenceError, Preferences, SubscriberView, view
 
 
@@ -109,6 +110,22 @@ class AudienceCore:
     def get(self, subscriber_id: int) -> SubscriberView | None:
         with self._sessions() as session:
             row = session.get(Subscriber, subscriber_id)
+            return view(row) if row is not None else None
+
+    def by_token(self, claims: TokenClaims) -> SubscriberView | None:
+        """The subscriber a verified token names, whatever its stamp says (None: gone).
+
+        Tokens name a subscriber by public id; version-2 tokens, issued before
+        public ids, by row id (accepted until they expire).
+        """
+        if claims.public_id is not None:
+            query = select(Subscriber).where(Subscriber.public_id == claims.public_id)
+        elif claims.legacy_id is not None:
+            query = select(Subscriber).where(Subscriber.id == claims.legacy_id)
+        else:  # pragma: no cover - every verified token names someone
+            return None
+        with self._sessions() as session:
+            row = session.scalar(query)
             return view(row) if row is not None else None
 
     def find(self, email: str) -> SubscriberView | None:

@@ -7,7 +7,8 @@ Import reads a header line and then one subscriber a row::
 
 Only ``email`` is required; an empty cell takes the newsletter's default and
 empty ``sections`` means every section (several are separated by ``;``).
-Every row is checked before anything is written, and each bad one is reported
+Every row is checked before anything is written (names by
+:func:`subscribers.names.check_name`, as the sign-up form's), and each bad one is reported
 as ``FILE:LINE: what is wrong``; nothing is imported while any row is bad
 unless the caller asks to skip them.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .addresses import AddressError, address_key, normalize_address
+from .names import NameRefused, check_name
 from .service import Audience
 from .views import ConsentView, ImportResult, ImportRow, PreferenceError, SubscriberView
 
@@ -156,6 +158,11 @@ def _check_row(
         email = normalize_address(values.get("email", ""))
     except AddressError as exc:
         wrong.append(f"email: {exc}")
+    person = ""
+    try:
+        person = check_name(values.get("name", ""))
+    except NameRefused as exc:
+        wrong.append(str(exc))
     sections_text = values.get("sections", "")
     sections = (
         [part for part in sections_text.split(SECTION_SEPARATOR) if part.strip()]
@@ -180,7 +187,7 @@ def _check_row(
         prefs = audience.preferences(**given)
     if wrong or prefs is None:
         return None, "; ".join(wrong)
-    return ImportRow(line=line, email=email, name=values.get("name", ""), preferences=prefs), None
+    return ImportRow(line=line, email=email, name=person, preferences=prefs), None
 
 
 def import_csv(

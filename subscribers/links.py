@@ -2,6 +2,7 @@
 
 The web app shows them, and the application puts them into the mails it
 sends (confirmation, welcome, every digest's unsubscribe and preferences).
+The tokens name the subscriber by their random public id, never the row id.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class LinkMaker:
         self.signer = signer
 
     def url(self, purpose: Purpose, subscriber: SubscriberView, *, now: datetime) -> str:
-        token = self.signer.issue(purpose, subscriber.id, stamp=subscriber.token_stamp, now=now)
+        token = self.signer.issue(
+            purpose, subscriber.public_id, stamp=subscriber.token_stamp, now=now
+        )
         return f"{self.base_url}{PATHS[purpose]}{token}"
 
     def links(

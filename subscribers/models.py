@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, UTCDateTime
-from .tokens import new_stamp
+from .tokens import new_public_id, new_stamp
 
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 # Statuses of an address that must not be mailed until the person subscribes again.
@@ -25,6 +25,11 @@ class Subscriber(Base):
     __tablename__ = "subscribers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What links name the subscriber by: random (16 bytes in hex), so that a token
+    # tells nothing about how many people subscribed or in which order.
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, index=True, default=new_public_id
+    )
     email: Mapped[str] = mapped_column(String(320), unique=True)
     # The address case-folded: two spellings of one address are one subscriber.
     email_key: Mapped[str] = mapped_column(String(400), unique=True)

@@ -18,19 +18,23 @@ from sqlalchemy.orm import Session
 
 from .addresses import AddressError, address_key, normalize_address
 from .models import Consent, Subscriber
+from .names import NAME_MAX as NAME_MAX  # the limit importing.py cuts names to
 from .schedule import next_due
 from .suppression import lift
 from .tokens import new_stamp
 from .views import Preferences
 
-NAME_MAX = 200
 UA_MAX = 500
 IP_MAX = 64
 SOURCE_MAX = 200
 
 
 def clean_text(value: str | None, limit: int) -> str:
-    """One line of printable text, at most ``limit`` characters (names, user agents)."""
+    """One line of printable text, at most ``limit`` characters (user agents, sources).
+
+    Names have a check of their own that refuses rather than repairs
+    (:func:`subscribers.names.check_name`).
+    """
     if not value:
         return ""
     kept = "".join(
@@ -168,7 +172,7 @@ def locked_by_address(session: Session, address: str) -> Subscriber | None:
 def lookup_address(email: str) -> str:
     """The normal form of an address to look up; a malformed one as typed."""
     try:
-        return normalize_address(email)
+        return normalize_address(email, allow_smtputf8=True)  # rows stored before the rule
     except AddressError:
         return email.strip()
 

@@ -80,7 +80,7 @@ class Audience(SignUp, PreferenceChanges, Leaving, Delivery, Importing, Erasure)
 
     def token_subscriber(self, claims: TokenClaims) -> SubscriberView:
         """The subscriber a verified token names, or :class:`TokenRevoked`."""
-        found = self.get(claims.subscriber_id)
+        found = self.by_token(claims)
         if found is None:
             raise TokenRevoked("the subscription this link belongs to no longer exists")
         if found.token_stamp != claims.stamp:

@@ -4,28 +4,31 @@ A sign-up records who agreed to what (the consent record) and says when a
 confirmation mail is due; it sends no mail itself.  Confirming is a
 conditional ``UPDATE`` (see :func:`subscribers.rows.claim`), so of concurrent
 clicks on one link exactly one confirms.
+
+The confirmation mails asked for are counted from the consent records (every
+sign-up that asks for one writes a ``subscribe`` record), so a cap on them per
+hour (:meth:`SignUp.confirmation_wait`) holds across restarts and processes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .addresses import normalize_address
 from .core import AudienceCore
 from .models import ENDED, Consent, Subscriber
+from .names import check_name
 from .rows import (
-    NAME_MAX,
     activate,
     add_subscriber,
     apply_preferences,
     claim,
-    clean_text,
     event,
     locked_by_address,
 )
@@ -59,9 +62,11 @@ class SignUp(AudienceCore):
     ) -> SubscribeOutcome:
         """Sign an address up (double opt-in), or on the operator's word (``confirmed``).
 
-        Raises :class:`AddressError` or :class:`PreferenceError` for bad input.
+        Raises :class:`AddressError` or :class:`PreferenceError` for bad input
+        (:class:`~subscribers.names.NameRefused`, one of those, for a bad name).
         """
         address = normalize_address(email)
+        name = check_name(name)
         prefs = self.preferences(
             sections=sections,
             frequency=frequency,
@@ -78,11 +83,11 @@ class SignUp(AudienceCore):
             text_version=text_version or self.settings.text_version,
         )
         try:
-            return self._subscribe(address, clean_text(name, NAME_MAX), prefs, evidence, now)
+            return self._subscribe(address, name, prefs, evidence, now)
         except IntegrityError:
             # Two sign-ups of one new address at once: the other one inserted the
             # row first; this one now finds it and acts on it.
-            return self._subscribe(address, clean_text(name, NAME_MAX), prefs, evidence, now)
+            return self._subscribe(address, name, prefs, evidence, now)
 
     def _subscribe(
         self, address: str, name: str, prefs: Preferences, evidence: Consent, now: datetime
@@ -160,6 +165,27 @@ class SignUp(AudienceCore):
                 .where(Subscriber.id.in_(ids), Subscriber.status == "pending")
                 .values(confirm_sent_at=None)
             )
+
+    def confirmation_wait(
+        self, now: datetime, cap: int, *, window: timedelta = timedelta(hours=1)
+    ) -> float:
+        """Seconds until another confirmation mail fits under ``cap`` per ``window``; 0.0: now.
+
+        Every sign-up that asked for a confirmation mail wrote a ``subscribe``
+        consent record (the form, ``digest subscribe``), so those in the last
+        ``window`` are the mails sent in it.  A mail that then failed still
+        counts: the cap errs on the side of sending fewer.
+        """
+        recent = select(Consent.at).where(Consent.action == "subscribe", Consent.at > now - window)
+        with self._sessions() as session:
+            count = session.scalar(select(func.count()).select_from(recent.subquery())) or 0
+            if count < cap:
+                return 0.0
+            # The slot that frees first is the one that brings the count under the cap.
+            freed = session.scalar(recent.order_by(Consent.at).offset(count - cap).limit(1))
+        if freed is None:  # pragma: no cover - records deleted meanwhile
+            return 0.0
+        return max(1.0, (freed + window - now).total_seconds())
 
     def confirm(
         self,

@@ -76,7 +76,10 @@ class SubscriberView:
     updated_at: datetime
     next_due_at: datetime | None
     watermark: datetime | None
+    confirm_sent_at: datetime | None  # the last confirmation mail sent (None: none, or it failed)
     token_stamp: str = field(repr=False)
+    # What the subscriber's link tokens name them by (random, not the row id).
+    public_id: str = field(repr=False)
 
     @property
     def preferences(self) -> Preferences:
@@ -188,7 +191,9 @@ def view(row: Subscriber) -> SubscriberView:
         updated_at=row.updated_at,
         next_due_at=row.next_due_at,
         watermark=row.watermark,
+        confirm_sent_at=row.confirm_sent_at,
         token_stamp=row.token_stamp,
+        public_id=row.public_id,
     )
 
 

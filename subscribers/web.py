@@ -27,7 +27,6 @@ import logging
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -40,12 +39,13 @@ from .web_pages import (
     Clock,
     MailKind,
     Render,
+    SecureApp,
     SecurityHeaders,
     SendMail,
     content_security_policy,
 )
 from .web_settings import InsecureSecret, RateLimit, WebSettings, check_secret, is_loopback
-from .web_signup import SignUpPages
+from .web_signup import CHECK_INBOX_PATH, SignUpPages
 
 __all__ = [
     "CSRF_COOKIE",
@@ -58,6 +58,8 @@ __all__ = [
     "MailKind",
     "RateLimit",
     "Render",
+    "SecureApp",
+    "SecurityHeaders",
     "SendMail",
     "TokenBucket",
     "WebSettings",
@@ -109,6 +111,8 @@ def create_app(
         Route("/healthz", site.healthz, methods=["GET"]),
         Route("/subscribe", site.get_subscribe, methods=["GET"]),
         Route("/subscribe", site.post_subscribe, methods=["POST"]),
+        Route("/subscribe", site.options_subscribe, methods=["OPTIONS"]),
+        Route(CHECK_INBOX_PATH, site.get_check_inbox, methods=["GET"]),
         Route("/confirm/{token}", site.get_confirm, methods=["GET"]),
         Route("/confirm/{token}", site.post_confirm, methods=["POST"]),
         Route("/preferences/{token}", site.get_preferences, methods=["GET"]),
@@ -116,7 +120,7 @@ def create_app(
         Route("/unsubscribe/{token}", site.get_unsubscribe, methods=["GET"]),
         Route("/unsubscribe/{token}", site.post_unsubscribe, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app = SecureApp(routes=routes)
     app.state.links = site.links
     app.state.audience = site.audience
     return app

@@ -112,7 +112,7 @@ class AccountPages(SiteBase):
             claims = self.claims(request, "unsubscribe")
         except TokenError as exc:
             return self.token_error(exc, "unsubscribe")
-        subscriber = await run_in_threadpool(self.audience.get, claims.subscriber_id)
+        subscriber = await run_in_threadpool(self.audience.by_token, claims)
         if subscriber is None or subscriber.status == "unsubscribed":
             return self.unsubscribed_page()
         if subscriber.token_stamp != claims.stamp:
@@ -128,9 +128,12 @@ class AccountPages(SiteBase):
             return self.token_error(exc, "unsubscribe")
         form = await read_form(request)
         one_click = form_text(form, "List-Unsubscribe") == "One-Click"
+        named = await run_in_threadpool(self.audience.by_token, claims)
+        if named is None:  # forgotten: nothing left to unsubscribe
+            return self.unsubscribed_page()
         outcome = await run_in_threadpool(
             self.audience.unsubscribe,
-            claims.subscriber_id,
+            named.id,
             now=self.clock(),
             source="one-click" if one_click else "form:/unsubscribe",
             ip=client_ip(request),
@@ -138,7 +141,7 @@ class AccountPages(SiteBase):
             stamp=claims.stamp,
         )
         if outcome.action == "unknown":
-            exists = await run_in_threadpool(self.audience.get, claims.subscriber_id)
+            exists = await run_in_threadpool(self.audience.get, named.id)
             if exists is not None:  # subscribed again since this link was made
                 return self.token_error(TokenRevoked("earlier subscription"), "unsubscribe")
         return self.unsubscribed_page()

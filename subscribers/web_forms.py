@@ -2,11 +2,14 @@
 
 Forms are parsed with tight limits (no files, few fields, small parts); a
 form that cannot be parsed reads as empty.  :class:`Choices` is what a
-sign-up or preferences form holds, as typed, before the audience validates it.
+sign-up or preferences form holds, as typed, before the audience validates it;
+:func:`field_problems` checks each of its fields on its own, so a form shows
+every mistake at once, each next to its field.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -14,6 +17,10 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
+
+from .addresses import AddressError, normalize_address
+from .names import check_name
+from .views import PreferenceError
 
 
 def client_ip(request: Request) -> str:
@@ -47,7 +54,7 @@ def form_texts(form: FormData | None, name: str) -> list[str]:
 class PreferenceOptions(TypedDict):
     """A form's preferences as the audience's operations take them."""
 
-    sections: tuple[str, ...]
+    sections: tuple[str, ...] | None  # None: every section
     frequency: str | None
     weekday: str | None
     send_at: str | None
@@ -80,12 +87,52 @@ class Choices:
             paused=bool(form_text(form, "paused")),
         )
 
-    def options(self) -> PreferenceOptions:
-        """The chosen preferences; a field left empty takes the default (None)."""
+    def options(self, *, every_section_if_none: bool = False) -> PreferenceOptions:
+        """The chosen preferences; a field left empty takes the default (None).
+
+        No section ticked is a mistake on the full form, but means every section
+        with ``every_section_if_none`` (an embedded form, which has no such boxes).
+        """
         return PreferenceOptions(
-            sections=self.sections,
+            sections=None if every_section_if_none and not self.sections else self.sections,
             frequency=self.frequency or None,
             weekday=self.weekday or None,
             send_at=self.send_at or None,
             timezone=self.timezone or None,
         )
+
+
+# The preferences a form holds, each checked on its own by the audience's rules.
+_PREFERENCE_FIELDS = ("sections", "frequency", "weekday", "send_at", "timezone")
+
+
+def field_problems(
+    values: Choices,
+    check_preferences: Callable[..., object],
+    *,
+    identity: bool = True,
+    every_section_if_none: bool = False,
+) -> dict[str, str]:
+    """What is wrong with each field of a form, by field name; empty when nothing is.
+
+    ``check_preferences`` is :meth:`subscribers.service.Audience.preferences`,
+    called once per field so that one mistake does not hide the next.  With
+    ``identity`` the address and the name are checked too (the sign-up form).
+    """
+    problems: dict[str, str] = {}
+    if identity:
+        try:
+            normalize_address(values.email)
+        except AddressError as exc:
+            problems["email"] = str(exc)
+        try:
+            check_name(values.name)
+        except PreferenceError as exc:
+            problems["name"] = str(exc)
+    options = values.options(every_section_if_none=every_section_if_none)
+    for field in _PREFERENCE_FIELDS:
+        try:
+            check_preferences(**{field: options[field]})  # type: ignore[literal-required]
+        except PreferenceError as exc:
+            problems[field] = str(exc)
+    return problems

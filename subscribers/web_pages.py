@@ -2,10 +2,12 @@
 
 Every page gets a Content-Security-Policy that allows exactly its own inline
 scripts and styles (by hash); :class:`SecurityHeaders` adds the headers every
-answer carries.  :class:`SiteBase` holds what the handlers of
-:mod:`subscribers.web_signup` and :mod:`subscribers.web_account` share: the
-audience, the signer, the clock, the CSRF guard, the rate limits, and the
-pages they have in common (a bad link, an ended subscription, a form).
+answer carries, and :class:`SecureApp` applies it outside Starlette's own error
+handling, so that a 400, 404, 405, 429 or 500 carries them too.
+:class:`SiteBase` holds what the handlers of :mod:`subscribers.web_signup` and
+:mod:`subscribers.web_account` share: the audience, the signer, the clock, the
+CSRF guard, the rate limits, and the pages they have in common (a bad link, an
+ended subscription, a form).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -50,6 +53,8 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 _FREQUENCY_NAMES = (("daily", "Every day"), ("weekly", "Once a week"))
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+# Every answer: no MIME sniffing, no framing, no referrer; not stored by caches unless the
+# route says otherwise (the pages with links or personal data never do).
 _HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -79,7 +84,11 @@ def content_security_policy(html: str) -> str:
 
 
 class SecurityHeaders:
-    """Adds the headers every answer carries (pages set their own CSP with hashes)."""
+    """Adds the headers every answer carries, where the answer has not set its own.
+
+    A pure ASGI middleware (it rewrites ``http.response.start``), so it also covers
+    answers made outside any route: Starlette's 404, 405 and 500, and a rejected Host.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -100,6 +109,17 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, add_headers)
+
+
+class SecureApp(Starlette):
+    """A Starlette app whose every answer carries :class:`SecurityHeaders`.
+
+    Middleware given to Starlette runs inside its ``ServerErrorMiddleware``, so the
+    500 page would go out without them; this wraps the whole stack instead.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _token_problem(exc: TokenError, purpose: Purpose) -> tuple[int, str, str]:

@@ -46,6 +46,15 @@ class WebSettings:
     ip_limit: RateLimit = RateLimit(20, timedelta(hours=1))
     address_limit: RateLimit = RateLimit(3, timedelta(hours=1))
     token_lifetimes: Mapping[Purpose, timedelta] | None = None
+    # Origins (scheme://host[:port]) whose pages may POST the sign-up form without
+    # its CSRF field: the Origin (or Referer) check is the cross-site protection then.
+    embed_origins: tuple[str, ...] = ()
+    # The most confirmation mails sent in any hour, over all visitors (counted in the
+    # database, so restarts and several processes share it).
+    max_confirmations_per_hour: int = 200
+    # A sign-up that looks accepted is answered no sooner than this after it arrived,
+    # so the answer's timing does not tell a new address from a known one.
+    signup_answer_time: timedelta = timedelta(milliseconds=100)
 
     @property
     def secure_cookies(self) -> bool:

@@ -94,7 +94,7 @@ def table_rows(out: str) -> dict[str, list[str]]:
 def fetch_rows(out: str) -> dict[str, dict[str, str]]:
     header = next(line for line in out.splitlines() if line.startswith("┃"))
     columns = [cell.strip() for cell in header.strip().strip("┃").split("┃")]
-    assert columns == ["source", "section", "kind", "new", "updated", "status", "error"]
+    assert columns == ["source", "section", "kind", "new", "updated", "status", "note"]
     return {name: dict(zip(columns, cells, strict=True)) for name, cells in table_rows(out).items()}
 
 
@@ -206,7 +206,26 @@ def test_verbose_after_the_command_shows_the_traceback(tmp_path: Path, command: 
     result = program(command, "--config", str(config), "--verbose", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" in result.stderr
-    assert result.stderr.splitlines()[-1].startswith("error: elsewhere.toml: sources[1].url:")
+    assert result.stderr.splitlines()[-1].startswith(f"error: {config}: sources[1].url:")
+
+
+def test_fetch_help_lists_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["fetch", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--strict exit 3 when any source did not succeed, even if others did" in text
+    epilog = text.split("Exit status: ", 1)[1]
+    for status in (
+        "0 when at least one source succeeded",
+        "1 when sources failed and none",
+        "2 for a bad config file",
+        "3, with --strict only, when a source did not",
+    ):
+        assert status in epilog, status
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "`digest fetch --strict`, for cron jobs and monitoring, exits with status 3 when" in (
+        " ".join(readme.split())
+    )
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -235,39 +254,40 @@ def test_console_script_and_module_run(tmp_path: Path) -> None:
 BASE_CONFIG = '[storage]\nurl = "sqlite:///digest.db"\n\n[[sections]]\nname = "News"\n'
 A_SOURCE = '[[sources]]\nname = "A"\nurl = "http://127.0.0.1:9/feed"\n'
 
+# What each broken config file is told, after "FILE: " (the file as it was given).
 CONFIG_ERRORS = {
     "bad-url": (
         BASE_CONFIG + '[[sources]]\nname = "A"\nurl = "ftp://x"\n',
-        'config.toml: sources[1].url: expected an http(s) URL or a folder path, got "ftp://x"',
+        'sources[1].url: expected an http(s) URL or a folder path, got "ftp://x"',
     ),
     "duplicate-source": (
         BASE_CONFIG + A_SOURCE + A_SOURCE,
-        'config.toml: sources[2].name: two sources are named "A"; names must be unique',
+        'sources[2].name: two sources are named "A"; names must be unique',
     ),
     "unknown-section": (
         BASE_CONFIG + A_SOURCE + 'section = "Sport"\n',
-        'config.toml: sources[1].section: unknown section "Sport" (sections are: "News")',
+        'sources[1].section: unknown section "Sport" (sections are: "News")',
     ),
     "unknown-key": (
         BASE_CONFIG + "[fetch]\ntimout = 5\n",
-        "config.toml: fetch.timout: unknown key (known keys here: ",
+        "fetch.timout: unknown key; did you mean timeout?",
     ),
     "unknown-table": (
         BASE_CONFIG + "[newslettre]\ntitle = 'x'\n",
-        "config.toml: newslettre: unknown table or key (known: ",
+        "newslettre: unknown table or key; did you mean newsletter?",
     ),
     "bad-timezone": (
         '[newsletter]\ntimezone = "Mars/Olympus"\n' + BASE_CONFIG,
-        'config.toml: newsletter.timezone: expected an IANA time zone name such as "Europe/Paris"'
+        'newsletter.timezone: expected an IANA time zone name such as "Europe/Paris"'
         ', got "Mars/Olympus"',
     ),
     "tls-on-587": (
         BASE_CONFIG + '[smtp]\nport = 587\nsecurity = "tls"\n',
-        'config.toml: smtp.security: "tls" (implicit TLS) with port 587 contradicts itself',
+        'smtp.security: "tls" (implicit TLS) with port 587 contradicts itself',
     ),
     "invalid-toml": (
         "[newsletter\ntitle = 1\n",
-        "config.toml: not valid TOML: ",
+        "not valid TOML: ",
     ),
 }
 
@@ -288,7 +308,7 @@ def test_config_error_is_one_line_and_exit_2(
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     code, out, err = cli(capsys, "--config", str(path), command)
-    _expect_error(code, err, expected)
+    _expect_error(code, err, f"{path}: {expected}")
     assert out == ""
     assert not (tmp_path / "digest.db").exists()
 
@@ -301,8 +321,7 @@ def test_config_error_messages_are_exact(
     code, _out, err = cli(capsys, "--config", str(path), "fetch")
     assert (code, err) == (
         2,
-        "error: config.toml: sources[1].url: expected an http(s) URL or a folder path, "
-        'got "ftp://x"\n',
+        f'error: {path}: sources[1].url: expected an http(s) URL or a folder path, got "ftp://x"\n',
     )
     path.write_text(CONFIG_ERRORS["invalid-toml"][0], encoding="utf-8")
     code, _out, err = cli(capsys, "--config", str(path), "fetch")
@@ -316,7 +335,7 @@ def test_config_error_as_a_program_has_no_traceback(tmp_path: Path, case: str) -
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     result = program("fetch", cwd=tmp_path)
     assert "Traceback" not in result.stderr
-    _expect_error(result.returncode, result.stderr, expected)
+    _expect_error(result.returncode, result.stderr, f"config.toml: {expected}")
 
 
 def test_missing_config_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -355,7 +374,7 @@ def test_config_flag_env_and_working_directory_select_the_file(
     # $DIGEST_CONFIG names the file when there is no --config ...
     monkeypatch.setenv("DIGEST_CONFIG", str(broken))
     code, _out, err = cli(capsys, "articles")
-    _expect_error(code, err, "config.toml: sources[1].url:")
+    _expect_error(code, err, f"{broken}: sources[1].url:")
     # ... and --config wins over it, before or after the command.
     assert cli(capsys, "--config", str(good), "articles", "--json") == (0, "[]\n", "")
     assert cli(capsys, "articles", "--config", str(good), "--json") == (0, "[]\n", "")
@@ -375,6 +394,26 @@ def test_config_flag_env_and_working_directory_select_the_file(
     code, out, _err = cli(capsys, "articles", "--json")
     assert code == 0
     assert len(json.loads(out)) == 4
+
+
+def test_config_errors_name_the_file_as_it_was_given(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A good ./config.toml where the command runs, and a broken file elsewhere: the error
+    # must name the broken one, not a "config.toml" that could be taken for the good one.
+    (tmp_path / "config.toml").write_text(BASE_CONFIG, encoding="utf-8")
+    elsewhere = tmp_path / "some" / "dir"
+    elsewhere.mkdir(parents=True)
+    bad = elsewhere / "bad.toml"
+    bad.write_text(BASE_CONFIG + '[newsletter]\nfrequncy = "weekly"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "--config", str(bad), "fetch")
+    assert (code, out) == (2, "")
+    assert err == f"error: {bad}: newsletter.frequncy: unknown key; did you mean frequency?\n"
+    # A relative path stays as it was typed.
+    code, _out, err = cli(capsys, "--config", "some/dir/bad.toml", "check")
+    assert code == 2
+    assert err.startswith("error: some/dir/bad.toml: newsletter.frequncy: unknown key; ")
 
 
 # -- init ------------------------------------------------------------------------------
@@ -435,14 +474,14 @@ def test_init_then_fetch_one_sample_source(
     assert warnings_of(err) == []
     rows = fetch_rows(out)
     assert list(rows) == ["Sample world news"]
-    assert rows["Sample world news"] | {"error": ""} == {
+    assert rows["Sample world news"] == {
         "source": "Sample world news",
         "section": "World",
         "kind": "folder",
         "new": "4",
         "updated": "0",
         "status": "ok",
-        "error": "",
+        "note": "",
     }
     assert "4 new and 0 updated article(s); 1 of 1 source(s) ok" in out
     database = target / "digest.db"
@@ -621,9 +660,11 @@ def test_fetch_succeeds_when_one_source_does(
     columns = ("kind", "new", "updated", "status")
     assert [rows["Good"][c] for c in columns] == ["feed", "2", "0", "ok"]
     assert [rows["Broken"][c] for c in columns] == ["auto", "0", "0", "error"]
-    assert rows["Broken"]["error"].startswith("HTTP 500")
     assert rows["Refused"]["status"] == "error"
-    assert "2 new and 0 updated article(s); 1 of 3 source(s) ok" in out
+    assert (rows["Broken"]["note"], rows["Refused"]["note"]) == ("", "")
+    assert "2 new and 0 updated article(s); 1 of 3 source(s) ok; failed: Broken, Refused\n" in out
+    # Each failure is printed once: its warning line, not again in the table.
+    assert (out + err).count("HTTP 500") == 1
     warnings = warnings_of(err)
     assert len(warnings) == 2, err
     broken = [w for w in warnings if w.startswith("warning: source 'Broken' ")]
@@ -663,9 +704,104 @@ def test_fetch_fails_when_every_source_does(
         "Broken": "error",
         "Refused": "error",
     }
-    assert "0 new and 0 updated article(s); 0 of 2 source(s) ok" in out
+    assert "0 new and 0 updated article(s); 0 of 2 source(s) ok; failed: Broken, Refused" in out
     warnings = warnings_of(err)
     assert sorted(w.split("'")[1] for w in warnings) == ["Broken", "Refused"]
+
+
+def test_fetch_strict_exits_3_while_any_source_fails(
+    capsys: pytest.CaptureFixture[str], httpd: LocalHTTPServer, make_config: ConfigWriter
+) -> None:
+    httpd.route("/good.xml", rss20(feed_items(httpd, "good")), content_type=RSS)
+    httpd.route("/broken.xml", "oops", status=500)
+    broken = httpd.url("/broken.xml")
+    settings = make_config(
+        sources=[("Good", httpd.url("/good.xml"), "News"), ("Broken", broken, "News")]
+    )
+    config = str(settings.path)
+    code, out, err = cli(capsys, "--config", config, "fetch", "--strict")
+    assert code == 3
+    rows = fetch_rows(out)
+    assert (rows["Good"]["status"], rows["Broken"]["status"]) == ("ok", "error")
+    assert "2 new and 0 updated article(s); 1 of 2 source(s) ok; failed: Broken\n" in out
+    assert warnings_of(err) == [
+        f"warning: source 'Broken' ({broken}): HTTP 500 Internal Server Error from {broken}"
+    ]
+    assert (out + err).count("HTTP 500") == 1  # printed once, not again in the table
+    assert "has not been fetched successfully" not in err  # failing for minutes, not a day
+
+    # Backing off is not succeeding either: --strict keeps saying so; without it, exit 0.
+    code, out, _err = cli(capsys, "--config", config, "fetch", "--strict")
+    assert code == 3
+    assert fetch_rows(out)["Broken"]["status"] == "backoff"
+    assert "; 1 of 2 source(s) ok; failed: Broken\n" in out
+    assert cli(capsys, "--config", config, "fetch")[0] == 0
+
+    # Once the source works again, --strict exits 0 and names no failure.
+    httpd.route("/broken.xml", rss20(feed_items(httpd, "fixed")), content_type=RSS)
+    code, out, err = cli(capsys, "--config", config, "fetch", "--strict", "--force")
+    assert (code, warnings_of(err)) == (0, [])
+    assert "2 new and 0 updated article(s); 2 of 2 source(s) ok\n" in out
+
+
+def test_fetch_strict_when_every_source_fails_exits_1(
+    capsys: pytest.CaptureFixture[str], httpd: LocalHTTPServer, make_config: ConfigWriter
+) -> None:
+    httpd.route("/broken.xml", "oops", status=500)
+    settings = make_config(sources=[("Broken", httpd.url("/broken.xml"), "News")])
+    code, out, _err = cli(capsys, "--config", str(settings.path), "fetch", "--strict")
+    assert code == 1
+    assert "0 of 1 source(s) ok; failed: Broken" in out
+
+
+def test_a_source_failing_for_more_than_a_day_is_called_out(
+    capsys: pytest.CaptureFixture[str], httpd: LocalHTTPServer, make_config: ConfigWriter
+) -> None:
+    for name in ("good", "lapsed", "flaky"):
+        httpd.route(f"/{name}.xml", rss20(feed_items(httpd, name)), content_type=RSS)
+    httpd.route("/broken.xml", "oops", status=500)
+    httpd.route("/new.xml", "oops", status=500)
+    settings = make_config(
+        sources=[
+            (name.capitalize(), httpd.url(f"/{name}.xml"), "News")
+            for name in ("good", "broken", "lapsed", "flaky", "new")
+        ]
+    )
+    now = datetime.now(UTC)
+    three_days_ago = now - timedelta(days=3)
+
+    def gather(names: list[str], at: datetime) -> None:
+        with Store(settings.storage.url) as store:
+            asyncio.run(gather_sources(store, settings, names=names, force=True, now=at))
+
+    # Three days ago every source was added; Broken failed and Lapsed worked. Two days ago
+    # Lapsed failed; Flaky worked 20 hours ago and failed 2 hours ago.
+    gather(["Broken", "Lapsed"], three_days_ago)
+    httpd.route("/lapsed.xml", "down", status=503)
+    gather(["Broken", "Lapsed"], now - timedelta(days=2))
+    gather(["Flaky"], now - timedelta(hours=20))
+    httpd.route("/flaky.xml", "down", status=503)
+    gather(["Flaky"], now - timedelta(hours=2))
+
+    code, out, err = cli(capsys, "--config", str(settings.path), "fetch", "--strict")
+    assert code == 3
+    assert "1 of 5 source(s) ok; failed: Broken, Lapsed, Flaky, New\n" in out
+    assert sorted(w.split("'")[1] for w in warnings_of(err) if " (http" in w) == [
+        "Broken",
+        "Flaky",
+        "Lapsed",
+        "New",
+    ]
+    called_out = [w for w in warnings_of(err) if "not been fetched successfully" in w]
+    added = three_days_ago.strftime("%Y-%m-%d %H:%M")
+    assert called_out == [
+        "warning: source 'Broken' has not been fetched successfully in the 3 days since it "
+        f"was added ({added} UTC; 3 failed tries)",
+        f"warning: source 'Lapsed' has not been fetched successfully for 3 days (last success "
+        f"{added} UTC; 2 failed tries since)",
+    ]
+    # The call-outs come after the table, each failure's own line before it.
+    assert err.index("warning: source 'Broken' (") < err.index(called_out[0])
 
 
 def test_fetch_only_the_named_source(

@@ -18,7 +18,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote
@@ -138,7 +138,7 @@ def test_subscribe_sends_a_confirmation_mail_whose_link_carries_a_token(
     assert row is not None
     assert (row.status, row.name, row.confirmed_at) == ("pending", "Ada", None)
     claims = TokenSigner(SECRET).verify(token, "confirm", now=datetime.now(UTC))
-    assert (claims.subscriber_id, claims.stamp) == (row.id, row.token_stamp)
+    assert (claims.public_id, claims.stamp) == (row.public_id, row.token_stamp)
     assert consents(store, "Ada@example.org") == [("subscribe", "cli")]
 
 
@@ -201,6 +201,27 @@ def test_subscribing_again_is_throttled_or_changes_nothing(
     assert out.startswith("bo@example.net: already subscribed since ")
     assert "nothing changed" in out
     assert len(smtpd.received) == 2
+
+
+def test_a_second_confirmation_mail_after_the_limit_is_sent_again(
+    capsys: pytest.CaptureFixture[str], config: str, smtpd: SMTPServer, store: Store
+) -> None:
+    code, out, _ = cli(capsys, config, "subscribe", "ada@example.org")
+    assert (code, out) == (
+        0,
+        "ada@example.org: signed up, waiting for confirmation; confirmation mail sent\n",
+    )
+    with store.sessions() as session:  # the first mail went out an hour ago
+        row = session.scalar(select(Subscriber).where(Subscriber.email == "ada@example.org"))
+        assert row is not None and row.confirm_sent_at is not None
+        row.confirm_sent_at = datetime.now(UTC) - timedelta(hours=1)
+        session.commit()
+    code, out, err = cli(capsys, config, "subscribe", "ada@example.org")
+    assert (code, err) == (0, "")
+    assert (
+        out == "ada@example.org: already waiting for confirmation; confirmation mail sent again\n"
+    )
+    assert [r.rcpt_tos for r in smtpd.received] == [("ada@example.org",)] * 2
 
 
 def test_confirmed_activates_a_pending_address(
@@ -286,13 +307,12 @@ def test_when_the_smtp_server_is_down_the_subscriber_stays_and_one_line_says_so(
     row = subscriber(store, "ada@example.org")
     assert row is not None and row.status == "pending"
 
-    # The mail that did not leave does not count against the resend limit.
+    # The mail that did not leave does not count against the resend limit, and the one
+    # that leaves now is the first to reach the person: "sent", not "sent again".
     up = str(make_config(sections=SECTIONS, db_url=db_url, extra=smtp_table(smtpd.port)).path)
     code, out, err = cli(capsys, up, "subscribe", "ada@example.org")
     assert (code, err) == (0, "")
-    assert (
-        out == "ada@example.org: already waiting for confirmation; confirmation mail sent again\n"
-    )
+    assert out == "ada@example.org: already waiting for confirmation; confirmation mail sent\n"
     assert [r.rcpt_tos for r in smtpd.received] == [("ada@example.org",)]
 
     code, out, err = cli(capsys, down, "subscribe", "bo@example.net", "--confirmed")
@@ -556,16 +576,64 @@ def test_import_with_the_smtp_server_down_keeps_the_rows_and_exits_1(
     assert row is not None and row.status == "pending" and row.confirm_sent_at is None
 
 
-def test_an_unusable_import_file_is_one_problem(
-    capsys: pytest.CaptureFixture[str], config: str, tmp_path: Path
+@pytest.mark.parametrize("skip_invalid", [False, True], ids=["strict", "skip-invalid"])
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_an_import_file_that_cannot_be_read_is_one_line_without_the_skip_hint(
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+    smtpd: SMTPServer,
+    tmp_path: Path,
+    kind: str,
+    skip_invalid: bool,
 ) -> None:
-    code, out, err = cli(capsys, config, "subscribers", "import", str(tmp_path / "none.csv"))
+    path = tmp_path / "missing.csv"
+    if kind == "folder":
+        path.mkdir()
+    options = ["--skip-invalid"] if skip_invalid else []
+    code, out, err = cli(capsys, config, "subscribers", "import", str(path), *options)
     assert (code, out) == (2, "")
-    assert err.splitlines() == [
-        f"{tmp_path / 'none.csv'}: cannot read the file: No such file or directory",
-        f"error: {tmp_path / 'none.csv'}: 1 problem, nothing was imported; fix them, or pass "
-        "--skip-invalid to skip them",
-    ]
+    reason = "No such file or directory" if kind == "missing" else "Is a directory"
+    assert err == f"error: {path}: cannot read the file: {reason}\n"
+    assert smtpd.received == []
+
+
+def test_a_missing_import_file_as_a_program_opens_no_database(
+    make_config: ConfigWriter, smtpd: SMTPServer, tmp_path: Path
+) -> None:
+    config = str(make_config(sections=SECTIONS, extra=smtp_table(smtpd.port)).path)
+    result = program(config, "subscribers", "import", "missing.csv")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "error: missing.csv: cannot read the file: No such file or directory\n"
+    assert not (tmp_path / "digest.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", "the file is empty; expected a header line: email, "),
+        (b"mail,name\nada@example.org,Ada\n", "1: the first line must name the columns"),
+        (b"email\nada@example.org\n\xff\xfe\n", "not UTF-8 text"),
+    ],
+    ids=["empty", "no-email-column", "not-utf8"],
+)
+def test_an_unusable_import_file_is_one_line_without_the_skip_hint(
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+    store: Store,
+    tmp_path: Path,
+    body: bytes,
+    expected: str,
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(body)
+    code, out, err = cli(capsys, config, "subscribers", "import", str(path))
+    assert (code, out) == (2, "")
+    [line] = err.splitlines()
+    assert line.startswith(f"error: {path}")
+    assert expected in line and line.endswith("; nothing was imported")
+    assert "--skip-invalid" not in line
+    with store.sessions() as session:
+        assert session.scalars(select(Subscriber)).all() == []
 
 
 # -- export ------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def test_llm_method_needs_an_endpoint(
     settings = make_config()  # no [summary.llm] table
     code, out, err = run(capsys, "--config", str(settings.path), "--method", "llm", "x.md")
     assert (code, out) == (2, "")
-    assert err.startswith("error: --method llm: config.toml has no [summary.llm] table")
+    assert err.startswith(f"error: --method llm: {settings.path} has no [summary.llm] table")
     assert len(err.splitlines()) == 1
 
 

@@ -29,8 +29,9 @@ def error_of(extra: str, tmp_path: Path, base: str = BASE) -> str:
         parse_text(extra, tmp_path, base)
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith("config.toml: ")
-    return message
+    prefix = f"{tmp_path / 'config.toml'}: "  # the file as it was given
+    assert message.startswith(prefix)
+    return message.removeprefix(prefix)
 
 
 def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
@@ -54,7 +55,7 @@ name = "b"
 url = "ftp://x"
 """
     assert error_of(extra, tmp_path) == (
-        'config.toml: sources[2].url: expected an http(s) URL or a folder path, got "ftp://x"'
+        'sources[2].url: expected an http(s) URL or a folder path, got "ftp://x"'
     )
 
 
@@ -113,6 +114,58 @@ def test_invalid_values_and_contradictions(tmp_path: Path, extra: str, expected:
     if extra.startswith("[newsletter]"):
         base = BASE.replace('[newsletter]\ntitle = "T"\n', "")
     assert expected in error_of(extra, tmp_path, base)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            '[newsletter]\nfrequncy = "weekly"',
+            "newsletter.frequncy: unknown key; did you mean frequency?",
+        ),
+        ("[fetch]\nretry-max = 10", "fetch.retry-max: unknown key; did you mean retry_max?"),
+        (
+            '[web]\nallowed_host = ["x.org"]',
+            "web.allowed_host: unknown key; did you mean allowed_hosts?",
+        ),
+        ('[summary.llm]\nmodle = "m"', "summary.llm.modle: unknown key; did you mean model?"),
+        (
+            '[[sources]]\nnmae = "x"\nurl = "http://a/"',
+            "sources[1].nmae: unknown key; did you mean name?",
+        ),
+        ('[newslettr]\ntitle = "T"', "newslettr: unknown table or key; did you mean newsletter?"),
+        ('[[source]]\nname = "x"', "source: unknown table or key; did you mean sources?"),
+        ("[Storage]\nurl = 'x'", "Storage: unknown table or key; did you mean storage?"),
+        # Nothing close: every known name, so that the right one can be found.
+        (
+            '[smtp]\nzzz = "x"',
+            "smtp.zzz: unknown key (known keys here: concurrency, host, port, security, "
+            "timeout, username)",
+        ),
+        (
+            "[mail]\nx = 1",
+            "mail: unknown table or key (known: fetch, newsletter, sections, smtp, sources, "
+            "storage, stories, summary, web)",
+        ),
+    ],
+)
+def test_an_unknown_key_or_table_names_the_closest_known_one(
+    tmp_path: Path, extra: str, expected: str
+) -> None:
+    base = BASE.replace('[newsletter]\ntitle = "T"\n', "") if "[newsletter]" in extra else BASE
+    assert error_of(extra, tmp_path, base) == expected
+
+
+def test_errors_name_the_file_as_it_was_given(tmp_path: Path) -> None:
+    bad = tmp_path / "some" / "dir" / "bad.toml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(BASE + '[smtp]\nport = "25"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load(bad)
+    assert str(caught.value) == f'{bad}: smtp.port: expected a positive whole number, got "25"'
+    with pytest.raises(ConfigError) as caught:
+        parse("[newsletter", path=Path("relative/site.toml"))
+    assert str(caught.value).startswith("relative/site.toml: not valid TOML: ")
 
 
 def test_sections_are_required_and_unique(tmp_path: Path) -> None:

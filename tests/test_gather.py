@@ -784,3 +784,52 @@ def test_gathering_never_waits_on_the_database_in_the_event_loop(
     reports = run(store, settings, now=NOW)
     assert reports["Feed"].status == "ok" and reports["Broken"].status == "error"
     assert threads and all(name.startswith("digest-store") for name in threads), threads
+
+
+# -- photo captions at the top of plain text ------------------------------------------------
+
+CAPTION = "Colin Faraday sits in front of a microphone at the harbour office."
+LEAD = (
+    "The harbour council of Port Wenlow has approved a two-year pilot of tidal turbines "
+    "beside the old pier, ending a decade of argument over the site."
+)
+
+
+@pytest.mark.parametrize(
+    "credit", ["Photograph: Jane Doe/AAP", "Source: AAP", "Image: Reuters/Getty Images"]
+)
+def test_a_caption_opening_a_text_file_or_a_flattened_feed_entry_stays_out_of_its_summary(
+    httpd: LocalHTTPServer, store: Store, make_config: ConfigWriter, tmp_path: Path, credit: str
+) -> None:
+    from digest.pipeline.articles import refresh
+
+    body = [LEAD, long_text("the tidal pilot", 3)]
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    plain = re.sub(r"</p>", "\n\n", re.sub(r"<p>", "", body[1]))
+    # A folder's .txt: the caption, its credit as the next paragraph, then the story.
+    (folder / "pilot.txt").write_text(
+        f"Harbour council backs tidal pilot\n\n{CAPTION}\n\n{credit}\n\n{LEAD}\n\n{plain}",
+        encoding="utf-8",
+    )
+    # A feed entry whose HTML opens with the photo: caption and credit in one <figcaption>.
+    figure = f"<figure><img src='/p.jpg'><figcaption>{CAPTION} {credit}</figcaption></figure>"
+    item = Item(
+        title="Harbour council backs tidal pilot",
+        link=httpd.url("/pilot"),
+        guid="urn:pilot",
+        date="Tue, 24 Nov 2026 08:00:00 GMT",
+        content=f"{figure}<p>{LEAD}</p>{body[1]}",
+    )
+    httpd.route("/feed.xml", rss20([item]), content_type=RSS)
+    settings = make_config(
+        sources=[("Folder", str(folder), "News"), ("Feed", httpd.url("/feed.xml"), "News")]
+    )
+    result = asyncio.run(refresh(store, settings, now=NOW))
+    assert {r.name: r.status for r in result.reports} == {"Folder": "ok", "Feed": "ok"}
+    articles = {row.source: row for row in store.articles()}
+    for source in ("Folder", "Feed"):
+        article = articles[source]
+        assert CAPTION in article.text  # the text is kept as it came ...
+        assert article.summary and article.summary[0] == LEAD  # ... the summary leaves it out
+        assert not any("microphone" in s or credit in s for s in article.summary), article.summary

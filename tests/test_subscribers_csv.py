@@ -85,7 +85,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_imported(
         HEADER
         + "ada@example.org,Ada,,,,,\n"  # line 2: fine
         + "a@b,,,,,,\n"  # line 3
-        + 'carol@example.org,"Carol\nSmith",Sport,,,,\n'  # lines 4-5, unknown section
+        + 'carol@example.org,"Carol\nSmith",Sport,,,,\n'  # lines 4-5: a line break, a section
         + "dan@example.org,,,monthly,,,\n"  # line 6
         + "eve@example.org,,,,,25:00,Mars/Base\n"  # line 7: two problems, both named
         + "ADA@example.org,,,,,,\n"  # line 8: duplicate of line 2
@@ -96,8 +96,8 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_imported(
     name = str(path)
     assert caught.value.problems == (
         f"{name}:3: email: a@b: the part after the @-sign is not valid. It should have a period.",
-        f"{name}:4: sections: there is no section 'Sport' "
-        "(choose from: World, Science, Technology)",
+        f"{name}:4: name: has a line break (U+000A, character 6), which a name cannot have; "
+        "sections: there is no section 'Sport' (choose from: World, Science, Technology)",
         f'{name}:6: frequency: expected "daily" or "weekly", got \'monthly\'',
         f"{name}:7: send time: expected a 24-hour time \"HH:MM\", got '25:00'; "
         "time zone: expected an IANA time zone name such as \"Europe/Paris\", got 'Mars/Base'",

@@ -186,7 +186,7 @@ class Site:
 
     def link(self, purpose: Any, subscriber: SubscriberView, **options: Any) -> str:
         token = self.signer.issue(
-            purpose, subscriber.id, stamp=subscriber.token_stamp, now=self.clock(), **options
+            purpose, subscriber.public_id, stamp=subscriber.token_stamp, now=self.clock(), **options
         )
         return f"{self.url}/{purpose}/{token}"
 

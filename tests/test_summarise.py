@@ -850,3 +850,66 @@ def test_every_junk_rule_keyword_precheck_holds_on_its_matches() -> None:
             if match and rule.keywords:
                 found = match.group(0).lower()
                 assert any(keyword in found for keyword in rule.keywords), (sentence, rule)
+
+
+# -- a plain text that opens with a photo's caption and credit ------------------------------
+
+SHORT_CAPTION = "Colin Faraday sits in front of a microphone at the harbour office."
+LONG_CAPTION = (
+    "Colin Faraday, the harbour master of Port Wenlow, sits in front of a microphone at the "
+    "harbour office on Monday as councillors, residents and fishermen wait to hear what the "
+    "tidal pilot will mean for the eastern channel."
+)  # one sentence of more than 30 words
+CAPTION_CREDITS = [
+    "Photograph: Jane Doe/The Wenlow Herald",
+    "Photograph: J. Scott Doe/AP",
+    "Source: AAP",
+    "Image: Reuters/Getty Images",
+    "(AAP Image/Lukas Coch)",
+    "Picture: Supplied",
+]
+
+
+@pytest.mark.parametrize("credit", CAPTION_CREDITS)
+@pytest.mark.parametrize("caption", [SHORT_CAPTION, LONG_CAPTION], ids=["short", "long"])
+@pytest.mark.parametrize("layout", ["one paragraph", "credit below"])
+def test_a_caption_and_credit_opening_a_plain_text_never_appear(
+    layout: str, caption: str, credit: str
+) -> None:
+    assert len(LONG_CAPTION.split()) > 30
+    separator = " " if layout == "one paragraph" else "\n\n"
+    text = f"{caption}{separator}{credit}\n\n{ARTICLE}"
+    assert clean_sentences(text, title=TITLE) == STORY
+    assert lead(text, sentences=1).sentences == (STORY[0],)
+    assert_clean(text, "sits in front of a microphone")
+    assert_clean(text, credit[:7])
+
+
+@pytest.mark.parametrize("credit", ["Photograph: Jane Doe/The Wenlow Herald", "Source: AAP"])
+def test_a_caption_and_credit_below_a_title_line_and_byline_never_appear(credit: str) -> None:
+    # What a folder's .txt holds after its title line, or a page flattened to text.
+    text = f"Harbour Council Backs Tidal Pilot\n\nBy Jane Doe\n\n{SHORT_CAPTION}\n\n{credit}\n\n"
+    text += ARTICLE
+    assert clean_sentences(text, title=TITLE) == STORY
+
+
+def test_the_lead_stays_when_only_its_last_sentence_is_a_caption() -> None:
+    # A credit glued to the opening paragraph takes the one sentence before it, not the lead.
+    text = f"{STORY[0]} {SHORT_CAPTION} Photograph: Jane Doe/AAP\n\n{REST}"
+    assert clean_sentences(text, title=TITLE) == [STORY[0], *STORY[2:]]
+
+
+def test_an_opening_paragraph_too_long_for_a_caption_stays_above_a_credit() -> None:
+    # Four sentences, or more than 60 words, are a story, not a caption.
+    opening = " ".join(STORY[:4])
+    text = f"{opening}\n\nPhotograph: Jane Doe/AAP\n\n{REST}"
+    assert clean_sentences(text, title=TITLE)[:4] == STORY[:4]
+    text = f"{STORY[0]} {STORY[1]} {STORY[2]}\n\nSource: AAP\n\n{REST}"
+    assert len(f"{STORY[0]} {STORY[1]} {STORY[2]}".split()) > 60
+    assert clean_sentences(text, title=TITLE)[:3] == STORY[:3]
+
+
+def test_a_short_paragraph_in_the_middle_stays_above_a_credit() -> None:
+    # Only the opening is taken for a caption by its layout alone.
+    text = "\n\n".join([STORY[0], STORY[1], "Source: AAP", *STORY[2:]])
+    assert clean_sentences(text, title=TITLE) == STORY

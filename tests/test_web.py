@@ -41,6 +41,7 @@ from tests.test_render import make_digest
 from tests.test_subscribers_web import LiveServer, free_port
 
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
+OPERATOR_TOKEN = "operator-token-0123456789abcdef"
 ARTICLES = {
     "comet.md": "# Comet seen over the Alps\n\nAstronomers in Geneva tracked a bright comet "
     "across the night sky on Tuesday. The comet will be visible for another week. Observers "
@@ -104,6 +105,11 @@ class Site:
     def client(self, **options: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=10, **options)
 
+    def operator(self) -> httpx.Client:
+        """A client that shows the operator token."""
+        bearer = {"Authorization": f"Bearer {self.settings.web.operator_token}"}
+        return self.client(headers=bearer)
+
 
 @pytest.fixture
 def inbox() -> Iterator[Inbox]:
@@ -127,14 +133,20 @@ def site_config(make_config: ConfigWriter, tmp_path: Path, db_url: str, inbox: I
 
 @contextmanager
 def running_site(settings: Settings, **web: Any) -> Iterator[Site]:
-    """The site on a free loopback port; *web* overrides ``[web]`` (``host``: what it believes)."""
+    """The site on a free loopback port; *web* overrides ``[web]`` (``host``: what it believes).
+
+    The operator token is :data:`OPERATOR_TOKEN` unless *web* says otherwise.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = replace(
         settings,
         secret_key=SECRET,
         newsletter=replace(settings.newsletter, base_url=url),
-        web=replace(settings.web, **{"host": "127.0.0.1", "port": port, **web}),
+        web=replace(
+            settings.web,
+            **{"host": "127.0.0.1", "port": port, "operator_token": OPERATOR_TOKEN, **web},
+        ),
     )
     with Store(settings.storage.url) as store:
         app = create_web_app(store, settings)
@@ -273,39 +285,49 @@ def test_the_placeholder_secret_is_refused_off_loopback(
         create_web_app(store, replace(settings, web=replace(settings.web, host="127.0.0.1")))
 
 
-def test_operator_pages_answer_only_on_loopback_without_a_token(site_config: Settings) -> None:
-    with running_site(site_config) as site, site.client() as client:
-        assert client.get("/operator/stamp").status_code == 200
-        relayed = client.get("/operator/stamp", headers={"X-Forwarded-For": "203.0.113.9"})
-        assert relayed.status_code == 403
-        assert (
-            client.get("/operator/preview", headers={"Forwarded": "for=1.2.3.4"}).status_code == 403
-        )
-        # the public pages do not care
-        assert client.get("/archive", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
+def test_operator_pages_need_the_token_on_loopback_too(site_config: Settings) -> None:
+    paths = ("/operator/stamp", "/operator/preview", "/operator/preview/email")
+    with running_site(site_config) as site:
+        with site.client() as client:  # this machine, directly, without the token: refused
+            for path in paths:
+                answer = client.get(path)
+                assert answer.status_code == 403, path
+                assert "DIGEST_OPERATOR_TOKEN" in answer.text
+            # a forwarding header neither opens nor closes the door
+            relayed = client.get("/operator/stamp", headers={"X-Forwarded-For": "127.0.0.1"})
+            assert relayed.status_code == 403
+            # the public pages do not care
+            assert client.get("/archive").status_code == 200
+        with site.operator() as client:
+            for path in ("/operator/stamp", "/operator/preview"):
+                assert client.get(path).status_code == 200, path
+            relayed = client.get("/operator/stamp", headers={"Forwarded": "for=203.0.113.9"})
+            assert relayed.status_code == 200
 
 
-def test_operator_pages_refuse_everyone_without_a_token_off_loopback(
-    site_config: Settings,
-) -> None:
-    # The server believes it listens on every interface: even this machine is refused.
-    with running_site(site_config, host="0.0.0.0") as site, site.client() as client:
-        for path in ("/operator/stamp", "/operator/preview", "/operator/preview/email"):
-            answer = client.get(path)
-            assert answer.status_code == 403, path
-            assert "DIGEST_OPERATOR_TOKEN" in answer.text
-    token = "operator-token-0123456789abcdef"
-    with (
-        running_site(site_config, host="0.0.0.0", operator_token=token) as site,
-        site.client(headers={"Authorization": f"Bearer {token}"}) as client,
-    ):
+def test_operator_pages_refuse_everyone_without_a_token(site_config: Settings) -> None:
+    # No token at all (an app built without one): nobody gets in, this machine included.
+    for host in ("127.0.0.1", "0.0.0.0"):
+        with (
+            running_site(site_config, host=host, operator_token="") as site,
+            site.client() as client,
+        ):
+            for path in ("/operator/stamp", "/operator/preview", "/operator/preview/email"):
+                answer = client.get(path)
+                assert answer.status_code == 403, (host, path)
+                assert "DIGEST_OPERATOR_TOKEN" in answer.text
+            assert client.get("/operator/preview?token=").status_code == 403
+            with_bearer = client.get("/operator/stamp", headers={"Authorization": "Bearer"})
+            assert with_bearer.status_code == 403
+    # The server believes it listens on every interface: the token still opens it.
+    with running_site(site_config, host="0.0.0.0") as site, site.operator() as client:
         assert client.get("/operator/stamp").status_code == 200
 
 
 def test_operator_preview_picks_a_subscriber_and_shows_each_view(site_config: Settings) -> None:
     assert main(["--config", str(site_config.path), "fetch"]) == 0
     titles = ("Comet seen over the Alps", "Coral reef recovers after heat wave")
-    with running_site(site_config) as site, site.client() as client:
+    with running_site(site_config) as site, site.operator() as client:
         audience = open_audience(site.store, site.settings, site.app.state.renderer)
         now = datetime.now(UTC)
         ann = audience.subscribe(
@@ -355,7 +377,7 @@ def test_operator_preview_picks_a_subscriber_and_shows_each_view(site_config: Se
 
 
 def test_operator_pages_ask_for_the_token_when_one_is_configured(site_config: Settings) -> None:
-    token = "operator-token-0123456789abcdef"
+    token = "another-operator-token-0123456789"
     with running_site(site_config, operator_token=token) as site, site.client() as client:
         assert client.get("/operator/stamp").status_code == 403
         assert client.get("/operator/preview/email").status_code == 403
@@ -364,12 +386,17 @@ def test_operator_pages_ask_for_the_token_when_one_is_configured(site_config: Se
         bearer = client.get("/operator/stamp", headers={"Authorization": f"Bearer {token}"})
         assert bearer.status_code == 200 and "stamp" in bearer.json()
         assert client.get("/operator/preview?token=wrong").status_code == 403
+        # the cookie is not the token: showing the token as a cookie does not open the door
+        with site.client(cookies={"digest_operator": token}) as forged:
+            assert forged.get("/operator/stamp").status_code == 403
 
         login = client.get(f"/operator/preview?view=text&token={token}")
         assert login.status_code == 303
         assert login.headers["location"] == "/operator/preview?view=text"  # token dropped
         cookie = login.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert "Path=/operator" in cookie and "Secure" not in cookie  # base_url is http
+        assert token not in cookie
         assert client.get("/operator/stamp").status_code == 200  # the cookie now
 
 
@@ -379,7 +406,7 @@ def test_the_template_stamp_changes_when_a_template_changes(
     overrides = tmp_path / "templates"
     (overrides / "email").mkdir(parents=True)
     settings = replace(site_config, newsletter=replace(site_config.newsletter, templates=overrides))
-    with running_site(settings) as site, site.client() as client:
+    with running_site(settings) as site, site.operator() as client:
         before = client.get("/operator/stamp").json()["stamp"]
         assert client.get("/operator/stamp").json()["stamp"] == before
         (overrides / "email" / "digest.txt.j2").write_text("{{ title }}\n", encoding="utf-8")

@@ -20,6 +20,7 @@ from digest.errors import ConfigError
 
 if TYPE_CHECKING:
     from digest.config import SummarySettings
+    from digest.gather.sources import SourceReport
     from digest.pipeline.articles import SummaryOutput
 
 
@@ -35,6 +36,19 @@ def _source_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--source", dest="sources", action="append", metavar="NAME", help=help_text)
 
 
+# The exit statuses of `digest fetch`, as its --help and the README list them.
+FETCH_OK = 0
+FETCH_ALL_FAILED = 1
+FETCH_SOME_FAILED = 3  # with --strict only
+FETCH_EXIT_STATUS = (
+    "Exit status: 0 when at least one source succeeded or none failed (with --strict: "
+    "when every source succeeded); 1 when sources failed and none succeeded (or on an "
+    "unexpected error); 2 for a bad config file or option; 3, with --strict only, when a "
+    "source did not succeed (it failed, or is backing off or disabled after failing "
+    "earlier) and 1 does not apply. "
+)
+
+
 def _add_fetch(command: CommandFactory) -> None:
     fetch = command(
         "fetch",
@@ -42,12 +56,20 @@ def _add_fetch(command: CommandFactory) -> None:
         "Fetch every source now (concurrently), extract and store new and updated articles, "
         "summarise them and group reports of the same event into stories, then print a table "
         "per source. Sources that failed recently wait out their backoff "
-        "unless named with --source or --force is given. Exits 0 when at least one source "
-        "succeeded, 1 when all failed.",
+        "unless named with --source or --force is given. Each failing source is one "
+        "warning line on stderr; the line after the table names the sources that did not "
+        "succeed, and a source that has been failing for more than a day is called out.",
     )
+    fetch.epilog = FETCH_EXIT_STATUS + (fetch.epilog or "")
     _source_option(fetch, "fetch only this source (repeatable); implies --force for it")
     fetch.add_argument(
         "--force", action="store_true", help="fetch even sources that are backing off or disabled"
+    )
+    fetch.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"exit {FETCH_SOME_FAILED} when any source did not succeed, even if others did "
+        "(for cron jobs and monitoring)",
     )
 
 
@@ -111,14 +133,23 @@ def _source_names(args: argparse.Namespace, settings: Settings) -> list[str] | N
         for name in names:
             if name not in known:
                 choices = ", ".join(sorted(known)) or "none configured"
-                raise ConfigError(
-                    f"{settings.path.name}: no source named {name!r} (sources: {choices})"
-                )
+                raise ConfigError(f"{settings.path}: no source named {name!r} (sources: {choices})")
     return names
 
 
+def fetch_status(reports: Sequence[SourceReport], *, strict: bool) -> int:
+    """The exit status of `digest fetch` (see FETCH_EXIT_STATUS)."""
+    if any(r.status in {"error", "gone"} for r in reports) and not any(
+        r.succeeded for r in reports
+    ):
+        return FETCH_ALL_FAILED
+    if strict and not all(r.succeeded for r in reports):
+        return FETCH_SOME_FAILED
+    return FETCH_OK
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from digest.cli.report import FetchProgress, fetch_table, refresh_line
+    from digest.cli.report import FetchProgress, fetch_table, long_failures, refresh_line
     from digest.pipeline.articles import refresh
     from digest.store import Store
 
@@ -136,11 +167,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                     on_report=progress.update,
                 )
             )
+        states = store.sources([report.name for report in result.reports])
     fetch_table(result.reports)
     print(refresh_line(result, method=settings.summary.method))
-    reports = result.reports
-    failed = any(r.status in {"error", "gone"} for r in reports)
-    return 1 if failed and not any(r.succeeded for r in reports) else 0
+    for line in long_failures(result.reports, states, now=now()):
+        print(line, file=sys.stderr)
+    return fetch_status(result.reports, strict=args.strict)
 
 
 # -- digest articles ----------------------------------------------------------------------
@@ -199,7 +231,7 @@ def _summary_config(args: argparse.Namespace, settings: Settings) -> SummarySett
     if args.method:
         if args.method == "llm" and config.llm is None:
             raise ConfigError(
-                f"--method llm: {settings.path.name} has no [summary.llm] table "
+                f"--method llm: {settings.path} has no [summary.llm] table "
                 "(base_url and model of an OpenAI-compatible endpoint)"
             )
         config = replace(config, method=args.method)

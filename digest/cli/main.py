@@ -56,16 +56,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except DigestError as exc:
-        if verbosity:
-            log.exception("%s", exc)
+        if verbosity:  # the traceback, with any address in it masked (j***@example.org)
+            from subscribers.addresses import masked_traceback
+
+            log.error("%s", masked_traceback(exc))
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the one place that turns bugs into exit codes
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit codes
         if verbosity:
-            log.exception("unexpected error")
+            from subscribers.addresses import masked_traceback
+
+            log.error("unexpected error\n%s", masked_traceback(exc))
         print(
             f"error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)",
             file=sys.stderr,

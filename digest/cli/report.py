@@ -8,6 +8,7 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -25,11 +26,12 @@ from rich.table import Table
 
 from digest.cli.common import when
 from digest.gather.sources import SourceReport
-from digest.records import StoredArticle
+from digest.records import SourceState, StoredArticle
 
 if TYPE_CHECKING:
     from digest.pipeline.articles import RefreshResult
 
+LONG_FAILURE = timedelta(days=1)  # a source failing for longer is called out after the table
 STATUS_STYLE = {
     "ok": "green",
     "not_modified": "green",
@@ -116,6 +118,11 @@ class FetchProgress:
 
 
 def fetch_table(reports: Sequence[SourceReport]) -> None:
+    """The table of ``digest fetch``, one row per source, and the line that sums it up.
+
+    A failure's message is not repeated here: its ``warning:`` or ``note:`` line on
+    stderr (see :func:`warning_line`) is the one place it is printed.
+    """
     table = Table(title="digest fetch", title_justify="left")
     for column, justify in (
         ("source", "left"),
@@ -124,12 +131,13 @@ def fetch_table(reports: Sequence[SourceReport]) -> None:
         ("new", "right"),
         ("updated", "right"),
         ("status", "left"),
-        ("error", "left"),
+        ("note", "left"),
     ):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for report in reports:
         style = STATUS_STYLE.get(report.status, "")
         status = report.status.replace("_", " ")
+        skipped = f"{len(report.warnings)} skipped" if report.warnings else ""
         table.add_row(
             escape(report.name),
             escape(report.section),
@@ -137,20 +145,50 @@ def fetch_table(reports: Sequence[SourceReport]) -> None:
             str(report.new),
             str(report.updated),
             f"[{style}]{status}[/{style}]" if style else status,
-            escape(
-                _short(
-                    report.error or (f"{len(report.warnings)} skipped" if report.warnings else "")
-                )
-            ),
+            skipped if report.succeeded else "",
         )
     console = stdout_console()
     console.print(table)
+    console.print(fetch_summary(reports), markup=False)
+
+
+def fetch_summary(reports: Sequence[SourceReport]) -> str:
+    """'4 new and 0 updated article(s); 1 of 3 source(s) ok; failed: Broken, Refused'."""
     new = sum(r.new for r in reports)
     updated = sum(r.updated for r in reports)
     good = sum(1 for r in reports if r.succeeded)
-    console.print(
-        f"{new} new and {updated} updated article(s); {good} of {len(reports)} source(s) ok"
-    )
+    line = f"{new} new and {updated} updated article(s); {good} of {len(reports)} source(s) ok"
+    failed = [r.name for r in reports if not r.succeeded]
+    return line + (f"; failed: {', '.join(failed)}" if failed else "")
+
+
+def long_failures(
+    reports: Sequence[SourceReport], states: Sequence[SourceState], *, now: datetime
+) -> list[str]:
+    """A line for each source among *reports* that has not succeeded for more than a day.
+
+    The store keeps when a source last succeeded (else when it was added) and how many
+    tries in a row have failed since: two failed tries at least, and more than a day
+    without a success, make a source worth calling out.
+    """
+    known = {state.name: state for state in states}
+    lines: list[str] = []
+    for report in reports:
+        state = known.get(report.name)
+        if report.succeeded or state is None or state.failures < 2:
+            continue
+        since = state.last_success_at or state.created_at
+        if since is None or now - since <= LONG_FAILURE:
+            continue
+        days = (now - since).days
+        span = f"{days} day{'s' if days != 1 else ''}"
+        tries = f"{state.failures} failed tries"
+        if state.last_success_at is not None:
+            detail = f"for {span} (last success {when(since)} UTC; {tries} since)"
+        else:
+            detail = f"in the {span} since it was added ({when(since)} UTC; {tries})"
+        lines.append(f"warning: source {report.name!r} has not been fetched successfully {detail}")
+    return lines
 
 
 def story_of(article: StoredArticle) -> int:

@@ -15,8 +15,12 @@ def add_parsers(command: CommandFactory) -> None:
         "run the web server: sign-up pages, the archive and the operator preview",
         "Serve the sign-up, confirmation, preferences and unsubscribe pages, the archive of "
         "sent editions (/archive) and the operator preview (/operator/preview) on [web] host "
-        "and port. Outside loopback it needs DIGEST_SECRET_KEY (it signs subscribers' links), "
-        "and the preview answers there only to DIGEST_OPERATOR_TOKEN. Stop it with Ctrl-C.",
+        "and port. Outside loopback it needs DIGEST_SECRET_KEY (it signs subscribers' links). "
+        "The preview answers only to the operator token, on loopback too: DIGEST_OPERATOR_TOKEN, "
+        "or without it one made up at start and printed once in the preview's address. "
+        "It answers only to the Host names of [newsletter] base_url, loopback and [web] "
+        "allowed_hosts, and reads X-Forwarded-For / Forwarded only from [web] trusted_proxies. "
+        "Stop it with Ctrl-C.",
     )
     serve.add_argument(
         "--host", metavar="HOST", help="listen on this address (default: [web] host)"

@@ -27,7 +27,7 @@ from digest.errors import DigestError
 
 if TYPE_CHECKING:
     from subscribers.service import Audience
-    from subscribers.views import SubscribeOutcome
+    from subscribers.views import SubscribeOutcome, SubscriberView
 
 
 class PreferenceOptions(TypedDict):
@@ -140,8 +140,11 @@ def _preferences(args: argparse.Namespace) -> PreferenceOptions:
     )
 
 
-def _address(audience: Audience, email: str, preferences: PreferenceOptions) -> str:
-    """EMAIL checked, with the preferences; refused if the person left or was forgotten."""
+def _address(
+    audience: Audience, email: str, preferences: PreferenceOptions
+) -> tuple[str, SubscriberView | None]:
+    """EMAIL checked, with the preferences, and the subscriber who has it already (if any);
+    refused if the person left or was forgotten."""
     from subscribers.addresses import AddressError, normalize_address
     from subscribers.models import ENDED
     from subscribers.views import PreferenceError
@@ -162,7 +165,7 @@ def _address(audience: Audience, email: str, preferences: PreferenceOptions) -> 
             f"{address}: on the suppression list (the person unsubscribed or asked to be "
             "forgotten); only they can subscribe again, through the sign-up form"
         )
-    return address
+    return address, known
 
 
 def _settled(
@@ -193,14 +196,20 @@ def _settled(
     return False
 
 
-def _mailed(outcome: SubscribeOutcome, kind: MailKind, delivery: Delivery) -> int:
-    """Say what the subscription did and whether its mail left; the exit code."""
+def _mailed(
+    outcome: SubscribeOutcome, kind: MailKind, delivery: Delivery, *, mailed_before: bool
+) -> int:
+    """Say what the subscription did and whether its mail left; the exit code.
+
+    *mailed_before*: a confirmation mail went out to the address before this one (not
+    when the last one could not be sent), so this one is sent "again".
+    """
     assert outcome.subscriber is not None
     shown = outcome.subscriber.email
     done = DONE[outcome.action]
     what = "confirmation mail" if kind == "confirm" else "welcome mail"
     if delivery.sent:
-        again = " again" if outcome.action == "resent" else ""
+        again = " again" if outcome.action == "resent" and mailed_before else ""
         print(f"{shown}: {done}; {what} sent{again}")
         return 0
     reason = delivery.failed[0][1] if delivery.failed else delivery.reason
@@ -211,11 +220,23 @@ def _mailed(outcome: SubscribeOutcome, kind: MailKind, delivery: Delivery) -> in
     return 1
 
 
+def _check_name(name: str) -> None:
+    """``--name`` checked as the sign-up form checks it (exit 2 if bad)."""
+    from subscribers.names import NameRefused, check_name
+
+    try:
+        check_name(name)
+    except NameRefused as exc:
+        raise input_error(exc) from exc
+
+
 def cmd_subscribe(args: argparse.Namespace) -> int:
     preferences = _preferences(args)
+    _check_name(args.name)
     with open_audience(args) as opened:
         audience = opened.audience
-        address = _address(audience, args.email, preferences)
+        address, known = _address(audience, args.email, preferences)
+        mailed_before = known is not None and known.confirm_sent_at is not None
         outcome = audience.subscribe(
             address,
             name=args.name,
@@ -237,7 +258,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         kind: MailKind = "confirm" if outcome.send_confirmation else "welcome"
         note_placeholder_key(opened.settings, "the links in the mail")
         delivery = deliver(opened, kind, [person])
-    return _mailed(outcome, kind, delivery)
+    return _mailed(outcome, kind, delivery, mailed_before=mailed_before)
 
 
 # -- digest unsubscribe -------------------------------------------------------------------

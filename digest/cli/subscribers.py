@@ -27,6 +27,7 @@ from digest.errors import ConfigError, DigestError
 
 if TYPE_CHECKING:
     from subscribers.csvio import ImportReport
+    from subscribers.service import Audience
 
 __all__ = ["COMMANDS", "STATUSES", "add_parsers", "cmd_subscribers"]
 
@@ -95,12 +96,13 @@ def _add_import(action: CommandFactory) -> None:
         "(required), name, sections (several separated by ';'), frequency, weekday, send_at, "
         "timezone; an empty cell takes the [newsletter] default. Every row is checked first; "
         "each bad one is reported as FILE:LINE: what is wrong, and then nothing is imported "
-        "(exit 2) unless --skip-invalid is given. New addresses wait for confirmation and are "
-        "sent the confirmation mail; with --confirmed they are active at once and no mail is "
-        "sent (each digest carries the preferences and unsubscribe links). Addresses already "
-        "known are left as they are (--confirmed activates pending ones), and people who "
-        "unsubscribed or were forgotten are skipped. Exits 1 when a confirmation mail could "
-        "not be sent (the subscribers are still recorded).",
+        "(exit 2) unless --skip-invalid is given; a file that cannot be read, is not UTF-8 or "
+        "has no usable header line is one error line (exit 2). New addresses wait for "
+        "confirmation and are sent the confirmation mail; with --confirmed they are active at "
+        "once and no mail is sent (each digest carries the preferences and unsubscribe "
+        "links). Addresses already known are left as they are (--confirmed activates pending "
+        "ones), and people who unsubscribed or were forgotten are skipped. Exits 1 when a "
+        "confirmation mail could not be sent (the subscribers are still recorded).",
     )
     imports.add_argument("file", metavar="FILE", type=Path, help="the CSV file (UTF-8)")
     imports.add_argument(
@@ -155,10 +157,34 @@ def _list(args: argparse.Namespace) -> int:
 # -- import ---------------------------------------------------------------------------------
 
 
+def _readable(path: Path) -> None:
+    """Exit 2 with one line when the import file cannot be opened (missing, a folder, no
+    permission): no row was looked at, so --skip-invalid could not help."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"{path}: cannot read the file: {reason}") from exc
+
+
+def _whole_file_unusable(path: Path, audience: Audience) -> bool:
+    """Whether the file as a whole is unusable (not UTF-8, empty, a bad header line), so
+    that --skip-invalid would not import anything either."""
+    from subscribers.csvio import check_rows
+
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            return check_rows(stream, audience, filename=str(path)).fatal
+    except (OSError, UnicodeError):
+        return True
+
+
 def _import(args: argparse.Namespace) -> int:
     from subscribers.csvio import CSVImportError, import_csv
 
     path: Path = args.file
+    _readable(path)
     with open_audience(args) as opened:
         try:
             report = import_csv(
@@ -169,9 +195,13 @@ def _import(args: argparse.Namespace) -> int:
                 skip_invalid=args.skip_invalid,
             )
         except CSVImportError as exc:
-            for problem in exc.problems:
+            problems = exc.problems
+            unusable = _whole_file_unusable(path, opened.audience)
+            for problem in problems[:-1] if unusable else problems:
                 print(problem, file=sys.stderr)
-            count = len(exc.problems)
+            if unusable:  # the file's own problem, last: skipping rows would not help
+                raise ConfigError(f"{problems[-1]}; nothing was imported") from exc
+            count = len(problems)
             hint = "" if args.skip_invalid else "; fix them, or pass --skip-invalid to skip them"
             raise ConfigError(
                 f"{path}: {count} problem{'s' if count != 1 else ''}, nothing was imported{hint}"

@@ -1,8 +1,10 @@
 """Load and validate ``config.toml`` once, into typed settings.
 
-Every problem is reported as one line that names the file, the key and what
-was expected, e.g. ``config.toml: sources[2].url: expected an http(s) URL or
-a folder path, got "ftp://x"``.  After loading, the rest of the program works
+Every problem is reported as one line that names the file (as it was given),
+the key and what was expected, e.g. ``config.toml: sources[2].url: expected an
+http(s) URL or a folder path, got "ftp://x"``; an unknown key or table names
+the closest known one (``newsletter.frequncy: unknown key; did you mean
+frequency?``).  After loading, the rest of the program works
 with the frozen dataclasses below and never looks at raw strings again.
 """
 
@@ -49,6 +51,7 @@ from digest.config.values import (
     resolve_path,
     show,
     table,
+    unknown_name,
 )
 from digest.errors import ConfigError
 
@@ -345,16 +348,20 @@ TOP_LEVEL = (
 
 
 def parse(text: str, *, path: Path) -> Settings:
-    """Validate the TOML *text* of the config file at *path*."""
-    file = path.name
+    """Validate the TOML *text* of the config file at *path*.
+
+    Errors name the file as *path* spells it (as given with --config or $DIGEST_CONFIG),
+    so that they cannot be taken for another file of the same name.
+    """
+    file = str(path)
     try:
         root = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
     for key in root:
         if key not in TOP_LEVEL:
-            known = ", ".join(TOP_LEVEL)
-            raise ConfigError(f"{file}: {key}: unknown table or key (known: {known})")
+            message = unknown_name(key, TOP_LEVEL, "unknown table or key")
+            raise ConfigError(f"{file}: {key}: {message}")
     base = path.parent.resolve()
     newsletter = _load_newsletter(file, root, base)
     sections = _load_sections(file, root)

@@ -5,10 +5,11 @@ host names, networks, origins).
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -50,6 +51,10 @@ class Table:
         self.used.add(name)
         if name not in self.data:
             if default is None:
+                others = [key for key in self.data if key not in self.used]
+                typo = difflib.get_close_matches(name, others, n=1)
+                if typo:  # `nmae = "x"` says so, rather than that name is missing
+                    raise self.fail(typo[0], f"unknown key; did you mean {name}?")
                 raise self.fail(name, f"missing; expected {what}")
             return default
         value = self.data[name]
@@ -92,8 +97,20 @@ class Table:
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            known = ", ".join(sorted(self.used))
-            raise self.fail(unknown[0], f"unknown key (known keys here: {known})")
+            message = unknown_name(unknown[0], self.used, "unknown key", listing="known keys here")
+            raise self.fail(unknown[0], message)
+
+
+def unknown_name(name: str, known: Iterable[str], what: str, *, listing: str = "known") -> str:
+    """*what* ("unknown key"), naming the closest of the *known* names when one is close
+    to *name* ("unknown key; did you mean frequency?"), else listing them all."""
+    choices = sorted(known)
+    close = difflib.get_close_matches(name, choices, n=1) or difflib.get_close_matches(
+        name.lower(), choices, n=1
+    )
+    if close:
+        return f"{what}; did you mean {close[0]}?"
+    return f"{what} ({listing}: {', '.join(choices)})"
 
 
 def table(file: str, root: Mapping[str, Any], name: str) -> Table:

@@ -27,41 +27,75 @@ def clean_sentences(text: str, *, title: str = "") -> list[str]:
     """The sentences of *text* with page and feed boilerplate removed or stripped off.
 
     Headings (a paragraph that is one short unfinished line) are dropped too, unless the
-    text holds nothing else.
+    text holds nothing else.  A caption before its credit is dropped with the credit.  A
+    plain text (a folder's ``.txt``, a page flattened to text) that opens with a photo's
+    caption and credit as a short paragraph of their own ("X sits in front of a
+    microphone. Photograph: …"), or with the credit as the next paragraph, loses that
+    paragraph whole, as the HTML path loses the ``<figcaption>``: plain text has only
+    its layout to tell a caption by.
     """
     if not text or not text.strip():
         return []
     title_words = set(lower_words(title))
     out: list[str] = []
     headings: list[str] = []
+    previous: list[str] = []  # what the paragraph before added to *out*
     for paragraph in paragraphs(text):
         if count_words(paragraph) <= _MAX_WIDGET_WORDS and is_boilerplate(paragraph):
+            if previous and len(previous) == len(out) and _opens_with_caption(previous, paragraph):
+                out.clear()  # the opening paragraph was the caption of the credit below it
             _drop_teaser(out, paragraph)
+            previous = []
             continue  # a short paragraph that is a widget, promotion or credit as a whole
-        units = split_sentences(paragraph)
-        kept: list[str] = []
-        for index, unit in enumerate(units):
-            sentence = strip_sentence(unit)
-            if not sentence:
-                continue
-            if _CREDIT.search(sentence):
-                if kept and count_words(kept[-1]) <= _MAX_CAPTION_WORDS:
-                    kept.pop()  # the caption the credit belongs to
-                continue
-            if is_junk(sentence, title_words):
-                _drop_teaser(kept or out, sentence)
-                continue
-            if not TERMINATED.search(sentence):
-                if index + 1 < len(units):
-                    continue  # a caption or label glued to the next sentence
-                if len(units) == 1 and count_words(sentence) <= _MAX_HEADING_WORDS:
-                    headings.append(sentence)
-                    continue
-                if count_words(sentence) <= _MAX_LABEL_WORDS and _is_last_line(unit, paragraph):
-                    continue  # "By Jane Doe | 3 March 2026", "4 min read" below the story
-            kept.append(sentence)
-        out.extend(kept)
+        previous = _clean_paragraph(paragraph, title_words, out, headings)
+        out.extend(previous)
     return out or headings
+
+
+def _clean_paragraph(
+    paragraph: str, title_words: set[str], out: list[str], headings: list[str]
+) -> list[str]:
+    """The sentences of *paragraph* worth keeping (*out*: those kept before it); its
+    heading, if it is one, goes to *headings*."""
+    units = split_sentences(paragraph)
+    kept: list[str] = []
+    for index, unit in enumerate(units):
+        sentence = strip_sentence(unit)
+        if not sentence:
+            continue
+        if _CREDIT.search(sentence):
+            # The caption the credit belongs to; a paragraph that opens the text and is
+            # one caption and its credit may hold a longer one.
+            whole = not out and len(kept) == 1 and index == len(units) - 1
+            limit = _MAX_CAPTION_PARAGRAPH_WORDS if whole else _MAX_CAPTION_WORDS
+            if kept and count_words(kept[-1]) <= limit:
+                kept.pop()
+            continue
+        if is_junk(sentence, title_words):
+            _drop_teaser(kept or out, sentence)
+            continue
+        if not TERMINATED.search(sentence):
+            if index + 1 < len(units):
+                continue  # a caption or label glued to the next sentence
+            if len(units) == 1 and count_words(sentence) <= _MAX_HEADING_WORDS:
+                headings.append(sentence)
+                continue
+            if count_words(sentence) <= _MAX_LABEL_WORDS and _is_last_line(unit, paragraph):
+                continue  # "By Jane Doe | 3 March 2026", "4 min read" below the story
+        kept.append(sentence)
+    return kept
+
+
+def _opens_with_caption(opening: Sequence[str], paragraph: str) -> bool:
+    """Whether the text's first paragraph (its sentences *opening*) is the caption of the
+    photo whose credit is the next *paragraph* ("Photograph: …", "Source: AAP",
+    "(AAP Image/…)"): a few sentences of a few words."""
+    line = " ".join(paragraph.split())
+    return (
+        bool(_CREDIT.search(line) or _CREDIT_LABEL.match(line))
+        and len(opening) <= _MAX_CAPTION_SENTENCES
+        and sum(count_words(sentence) for sentence in opening) <= _MAX_CAPTION_PARAGRAPH_WORDS
+    )
 
 
 def _is_last_line(unit: str, paragraph: str) -> bool:
@@ -134,13 +168,23 @@ _INLINE = re.compile(
     r"|\s*\[[A-Z][A-Z0-9 ,'\u2019-]*\]"
     r"|\s*\((?:MUSIC|APPLAUSE|LAUGHTER|CROSSTALK|INAUDIBLE|BEGIN VIDEO|END VIDEO)[^)]{0,40}\)"
 )
-# A credit line on its own: "Photo: Getty Images", "Source: AAP / Lukas Coch", "(Reuters)"
+# A credit line on its own: "Photo: Getty Images", "Source: AAP / Lukas Coch", "(Reuters)",
+# "Photograph: J. Scott Doe/AP" (initials), "(AAP Image/Lukas Coch)"
 _CREDIT = re.compile(
     r"^(?:(?i:photo(?:graph)?|picture|image|pic|source|credit|footage|illustration)s?"
-    r"(?: credit)?\s*:\s*[A-Z][^.!?]{0,80}|\((?:AP|AFP|Reuters|Getty(?: Images)?|PA|EPA|AAP"
-    r"|Bloomberg|Shutterstock|Alamy)(?: Photo| Images)?(?:\s*/\s*[^)]{1,40})?\))\.?$"
+    r"(?: credit)?\s*:\s*(?=[A-Z])(?:\b[A-Z]\.|[^.!?]){1,80}"
+    r"|\((?:AP|AFP|Reuters|Getty(?: Images)?|PA|EPA|AAP"
+    r"|Bloomberg|Shutterstock|Alamy)(?: Photo| Images?)?(?:\s*/\s*[^)]{1,40})?\))\.?$"
+)
+# A paragraph that is a credit as a whole starts so: "Photograph: …", "Picture by …"
+_CREDIT_LABEL = re.compile(
+    r"(?i:(?:photo(?:graph)?|picture|image|pic|source|credit|footage|illustration|composite)s?"
+    r"(?: credit)?\s*:|(?:photo(?:graph)?|picture|image)s?\s+(?:by|courtesy)\b)"
 )
 _MAX_CAPTION_WORDS = 30
+# A caption that opens a text, as a paragraph of its own, may be this long
+_MAX_CAPTION_SENTENCES = 3
+_MAX_CAPTION_PARAGRAPH_WORDS = 60
 # A call to sign up, subscribe, download or follow, and the question that may lead into it
 _PROMOTION = re.compile(
     r"(?i:\b(?:sign(?:ing)? up|subscri(?:be|ber|ption)s?|newsletters?|podcasts?|download"
@@ -183,7 +227,7 @@ _JUNK_RULES = (
     _JunkRule(
         re.compile(
             r"\((?:AP|AFP|Reuters|Getty(?: Images)?|PA|EPA|AAP|Bloomberg|Shutterstock|Alamy)"
-            r"(?: Photo| Images)?(?:\s*/\s*[^)]{1,40})?\)\.?$"
+            r"(?: Photo| Images?)?(?:\s*/\s*[^)]{1,40})?\)\.?$"
         ),
         ("(",),
     ),

@@ -4,10 +4,12 @@ A :class:`Mailer` is what the application sends mail with.  The envelope
 sender is the newsletter's address; the recipients are the addresses the
 caller names, or else the ``To`` addresses of the message it built, read once
 when the envelope is made.  The message's exact bytes (see
-:func:`digest.mail.message.message_bytes`) then go to a
-:class:`~digest.mail.sender.Sender`, by default one SMTP connection to
-``[smtp]`` (:class:`~digest.mail.smtp.SmtpSender`), which never looks at the
-headers.  Failures are :class:`MailError`\\ s, permanent (5xx) or not.
+:func:`digest.mail.message.message_bytes`), parsed back and compared with
+the message first (:func:`digest.mail.verify.checked_bytes`: the headers that
+were set and no other, the addresses that were set, one plain address per
+envelope recipient), then go to a :class:`~digest.mail.sender.Sender`, by
+default one SMTP connection to ``[smtp]`` (:class:`~digest.mail.smtp.SmtpSender`),
+which never looks at the headers.  Failures are :class:`MailError`\\ s, permanent (5xx) or not.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import getaddresses
 
 from digest.closing import AsyncClosing
 from digest.config import SmtpSettings
-from digest.mail.message import message_bytes
 from digest.mail.sender import Delivery, Envelope, MailError, Sender
 from digest.mail.smtp import SmtpSender
+from digest.mail.verify import UnsafeMessage, checked_bytes, intended
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +34,7 @@ class Sent:
 
 def to_addresses(message: EmailMessage) -> tuple[str, ...]:
     """The addresses of *message*'s ``To`` header: the recipients it was built for."""
-    found: list[str] = []
-    for value in message.get_all("To", []):
-        addresses = getattr(value, "addresses", None)  # a parsed header: its Address objects
-        if addresses is not None:
-            found += [address.addr_spec for address in addresses if address.username]
-        else:  # a message of the compat32 policy: plain strings
-            found += [address for _name, address in getaddresses([str(value)]) if address]
-    return tuple(found)
+    return tuple(intended(message, "To"))
 
 
 class Mailer(AsyncClosing):
@@ -66,11 +60,16 @@ class Mailer(AsyncClosing):
         return Envelope(mail_from=self.sender, recipients=to)
 
     async def send(self, message: EmailMessage, *, recipients: Sequence[str] | None = None) -> Sent:
-        """Send *message* to *recipients* (default: its ``To``); :class:`MailError` if not taken."""
+        """Send *message* to *recipients* (default: its ``To``); :class:`MailError` if not taken.
+
+        A message whose bytes do not say what it does is not sent:
+        :class:`~digest.mail.verify.UnsafeMessage`, a permanent MailError.
+        """
         envelope = self.envelope(message, recipients)
         # The exact bytes build_message prepared (pre-encoded parts), not a re-flattening.
-        delivery = await self.transport.send(message_bytes(message), envelope)
+        data = checked_bytes(message, envelope.recipients)
+        delivery = await self.transport.send(data, envelope)
         return Sent(envelope.recipients, delivery.data.message, delivery)
 
 
-__all__ = ["MailError", "Mailer", "Sent", "to_addresses"]
+__all__ = ["MailError", "Mailer", "Sent", "UnsafeMessage", "to_addresses"]

@@ -11,9 +11,15 @@ own values and the headers are encoded.
 Headers, and why:
 
 * ``From`` and ``To`` are built with :class:`email.headerregistry.Address`,
-  never by formatting strings, and any name or address holding NUL, CR or LF
-  is refused: otherwise ``"x>\\r\\nBcc: <victim@example.org"`` adds a
-  recipient.
+  never by formatting strings, and any name or address holding a control
+  character or line break is refused: otherwise ``"x>\\r\\nBcc: <victim@example.org"``
+  adds a recipient.  So is a display name holding ``=?``: Python's header
+  folding before 3.11.9 decodes an RFC 2047 encoded word in a name and writes
+  what it decodes to, line breaks included, as real header lines
+  (CVE-2024-6923).  Names come checked (:func:`subscribers.names.check_name`),
+  and :mod:`digest.mail.verify` parses every message back before it is sent.
+* An internationalised domain is written in its ASCII (IDNA) form
+  (``x@xn--mnchen-3ya.de``): an encoded word cannot stand for a domain.
 * ``Message-ID`` is random (128 bits) at the sender's domain.
 * ``List-Unsubscribe`` (an https link, optionally a mailto) with
   ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058): the
@@ -50,9 +56,11 @@ from urllib.parse import urlsplit
 
 from digest.errors import DigestError
 from digest.mail.views import RenderedEmail
+from subscribers.addresses import ascii_address
 
 MAX_HEADER_URL = 900  # a header line may hold 998 octets
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ENCODED_WORD = "=?"
 _LIST_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+$")
 _BETWEEN_ITEMS = re.compile(r"(?<=>)\s*,\s*(?=<)")
 _URL_UNSAFE = re.compile(r"[\s<>\"',\x00-\x1f\x7f]")
@@ -119,23 +127,36 @@ def _check(value: str, what: str) -> str:
     return value
 
 
+def _check_name(name: str, what: str) -> str:
+    _check(name, what)
+    if _ENCODED_WORD in name:
+        raise MessageError(f"{what}: an encoded word (=?...?=) is not allowed in a name")
+    return name
+
+
 def recipient(address: str, name: str = "") -> Address:
-    """An :class:`Address` for *address* (an addr-spec) and display *name*, checked."""
-    _check(name, "display name")
+    """An :class:`Address` for *address* (an addr-spec) and display *name*, checked.
+
+    The domain is given in its ASCII form (see the module's notes).
+    """
+    _check_name(name, "display name")
     _check(address, "address")
     try:
-        return Address(display_name=name, addr_spec=address.strip())
-    except (ValueError, IndexError) as exc:
+        return Address(display_name=name, addr_spec=ascii_address(address))
+    except (ValueError, IndexError) as exc:  # AddressError is a ValueError
         raise MessageError(f"address: not a valid email address: {address!r}") from exc
 
 
 def _address(value: Address | str, what: str) -> Address:
     if isinstance(value, str):
         return recipient(value)
-    for part in (value.display_name, value.username, value.domain):
+    _check_name(value.display_name, what)
+    for part in (value.username, value.domain):
         _check(part, what)
     if not value.username or not value.domain:
         raise MessageError(f"{what}: expected an address with a domain, got {str(value)!r}")
+    if not value.domain.isascii():
+        return recipient(value.addr_spec, value.display_name)
     return value
 
 

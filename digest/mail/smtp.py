@@ -7,6 +7,11 @@ between sends and reconnects when the server has closed it; each send is one
 mail transaction (MAIL, one RCPT per envelope recipient, DATA), so every
 recipient's own reply comes back.  Every failure becomes a
 :class:`~digest.mail.sender.MailError` naming ``host:port``.
+
+Envelope addresses go out with their domain in ASCII (IDNA) form.  One with
+a non-ASCII local part (``δοκιμή@example.org``) can only be sent with the
+SMTPUTF8 extension (RFC 6531): the transaction asks for it when the server
+offers it, and otherwise fails for good before ``MAIL FROM``, saying so.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from aiosmtplib.email import parse_address
 
 from digest.config import SmtpSettings
 from digest.mail.sender import Delivery, Envelope, MailError, Reply
+from subscribers.addresses import AddressError, ascii_address, mask_address
 
 LOGGER = logging.getLogger(__name__)
 
@@ -95,12 +101,13 @@ class SmtpSender:
 
     async def send(self, data: bytes, envelope: Envelope) -> Delivery:
         """Send *data* to the envelope's recipients; :class:`MailError` if nobody took it."""
+        on_wire = self._on_wire(envelope)  # before connecting: a bad address costs nothing
         async with self._lock:
             for attempt in (1, 2):
                 reused = self._client is not None and self._client.is_connected
                 client = await self._connection()
                 try:
-                    delivery = await self._transaction(client, data, envelope)
+                    delivery = await self._transaction(client, data, envelope, on_wire)
                 except aiosmtplib.SMTPServerDisconnected as exc:
                     # A reused connection the server had closed while idle: reconnect once.
                     # A fresh connection that drops is not retried here, since the server
@@ -118,7 +125,8 @@ class SmtpSender:
                 except SMTP_ERRORS as exc:
                     self._drop()
                     raise MailError(f"{self.where}: sending failed: {reason(exc)}") from exc
-                LOGGER.debug("sent to %s: %s", ", ".join(delivery.accepted), delivery.data)
+                accepted = ", ".join(mask_address(a) for a in delivery.accepted)
+                LOGGER.debug("sent to %s: %s", accepted, delivery.data)
                 return delivery
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -142,18 +150,31 @@ class SmtpSender:
         return self._client
 
     async def _transaction(
-        self, client: aiosmtplib.SMTP, data: bytes, envelope: Envelope
+        self, client: aiosmtplib.SMTP, data: bytes, envelope: Envelope, on_wire: Envelope
     ) -> Delivery:
-        """MAIL, RCPT for each recipient, DATA; refused recipients do not stop the others."""
-        # Checked before anything is sent, so a bad address leaves no half-made envelope.
-        for address in (envelope.mail_from, *envelope.recipients):
-            parse_address(address)
+        """MAIL, RCPT for each recipient, DATA; refused recipients do not stop the others.
+
+        *on_wire* is *envelope* as the commands write it (see :meth:`_on_wire`); the
+        replies are keyed by *envelope*'s own addresses.
+        """
+        mail_from, wire = on_wire.mail_from, on_wire.recipients
         options = [f"size={_wire_size(data)}"] if client.supports_extension("size") else []
-        await client.mail(envelope.mail_from, options=options)
+        encoding = "ascii"
+        if not all(address.isascii() for address in (mail_from, *wire)):
+            if not client.supports_extension("smtputf8"):
+                odd = [a for a in (mail_from, *wire) if not a.isascii()]
+                raise MailError(
+                    f"{self.where}: {odd[0]}: an address with non-ASCII characters before the "
+                    "@-sign needs SMTPUTF8, which this server does not offer",
+                    permanent=True,
+                )
+            options.append("SMTPUTF8")
+            encoding = "utf-8"
+        await client.mail(mail_from, options=options, encoding=encoding)
         replies: dict[str, Reply] = {}
-        for address in envelope.recipients:
+        for address, written in zip(envelope.recipients, wire, strict=True):
             try:
-                answer = await client.rcpt(address)
+                answer = await client.rcpt(written, encoding=encoding)
             except aiosmtplib.SMTPRecipientRefused as exc:
                 replies[address] = Reply(exc.code, exc.message)
             else:
@@ -163,6 +184,23 @@ class SmtpSender:
             raise _refused(self.where, replies)
         answer = await client.data(data)
         return Delivery(replies, Reply(answer.code, answer.message))
+
+    def _on_wire(self, envelope: Envelope) -> Envelope:
+        """*envelope* as MAIL FROM and RCPT TO write it, domains in ASCII; or MailError."""
+        written: list[str] = []
+        for address in (envelope.mail_from, *envelope.recipients):
+            try:
+                wire = ascii_address(address)
+                # aiosmtplib writes what parseaddr finds in the text: it must be all of it.
+                usable = parse_address(wire) == wire
+            except (AddressError, ValueError):
+                usable = False
+            if not usable:
+                raise MailError(
+                    f"{self.where}: cannot be used in an envelope: {address!r}", permanent=True
+                )
+            written.append(wire)
+        return Envelope(mail_from=written[0], recipients=tuple(written[1:]))
 
     async def _reset(self) -> None:
         """Make the connection usable for the next message after a refused one."""

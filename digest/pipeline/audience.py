@@ -19,6 +19,7 @@ from digest.mail.mailer import Mailer, Sent
 from digest.mail.message import build_message, recipient
 from digest.mail.render import Renderer
 from digest.store import Store
+from subscribers.names import display_name
 from subscribers.service import Audience
 from subscribers.tokens import TokenSigner
 from subscribers.views import AudienceSettings, SubscriberView
@@ -80,6 +81,8 @@ def site_settings(settings: Settings, renderer: Renderer) -> SiteSettings:
         newsletter=settings.newsletter.title,
         host=settings.web.host,
         placeholder_secret=PLACEHOLDER_SECRET,
+        embed_origins=settings.web.embed_origins,
+        max_confirmations_per_hour=settings.web.max_confirmations_per_hour,
     )
 
 
@@ -98,16 +101,17 @@ class AudienceMail:
         self, kind: str, subscriber: SubscriberView, links: Mapping[str, str]
     ) -> EmailMessage:
         renderer = self.renderer
+        name = display_name(subscriber.name)  # one stored before names were checked: left out
         if kind == "confirm":
             rendered = renderer.confirm(
-                email=subscriber.email, name=subscriber.name, confirm_url=links["confirm"]
+                email=subscriber.email, name=name, confirm_url=links["confirm"]
             )
             unsubscribe = None
         elif kind == "welcome":
             sections = subscriber.sections or tuple(s.name for s in self.settings.sections)
             rendered = renderer.welcome(
                 email=subscriber.email,
-                name=subscriber.name,
+                name=name,
                 preferences_url=links["preferences"],
                 unsubscribe_url=links["unsubscribe"],
                 sections=sections,
@@ -136,8 +140,12 @@ class AudienceMail:
 
     @staticmethod
     def to_address(subscriber: SubscriberView) -> Address:
-        """Who a mail to *subscriber* is for: its ``To``, and its envelope's only recipient."""
-        return recipient(subscriber.email, subscriber.name)
+        """Who a mail to *subscriber* is for: its ``To``, and its envelope's only recipient.
+
+        The name is checked again (:func:`subscribers.names.display_name`): one stored
+        before names were checked, and not valid now, is left out.
+        """
+        return recipient(subscriber.email, display_name(subscriber.name))
 
     async def send(self, kind: str, subscriber: SubscriberView, links: Mapping[str, str]) -> Sent:
         """Render and send one mail; raises :class:`digest.mail.mailer.MailError` if not taken."""

@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 
 from digest.config import Settings
 from digest.content.compose import Preferences, SectionPlan, compose, period
-from digest.mail.message import build_message, message_bytes, recipient
+from digest.mail.message import build_message, recipient
 from digest.mail.render import Personal, RenderedEmail, Renderer
+from digest.mail.verify import checked_bytes
 from digest.pipeline.audience import link_maker, list_id
 from digest.records import Digest
 from digest.store import Store
+from subscribers.names import display_name
 from subscribers.views import SubscriberView
 
 # The default reader is nobody: an address in a domain that cannot exist (RFC 2606).
@@ -89,6 +91,7 @@ def subscriber_reader(
     """*view*'s digest settings, with their own signed unsubscribe and preferences links."""
     links = link_maker(settings)
     unsubscribe = links.url("unsubscribe", view, now=now)
+    name = display_name(view.name)  # a name stored before names were checked: left out if bad
     return Reader(
         preferences=Preferences(
             sections=view.sections, frequency=view.frequency, watermark=view.watermark
@@ -96,12 +99,12 @@ def subscriber_reader(
         timezone=ZoneInfo(view.timezone),
         personal=Personal(
             email=view.email,
-            name=view.name,
+            name=name,
             unsubscribe_url=unsubscribe,
             preferences_url=links.url("preferences", view, now=now),
             web_url=web_url,
         ),
-        to=recipient(view.email, view.name),
+        to=recipient(view.email, name),
         unsubscribe_url=unsubscribe,
         subscriber=view,
     )
@@ -137,8 +140,10 @@ def build_digest(
 ) -> Outgoing:
     """Compose, render and build the message *reader* is due at *now*.
 
-    Raises :class:`digest.errors.RenderError` for a broken template and
-    :class:`digest.mail.message.MessageError` for a header that cannot be built.
+    Raises :class:`digest.errors.RenderError` for a broken template,
+    :class:`digest.mail.message.MessageError` for a header that cannot be built and
+    :class:`digest.mail.verify.UnsafeMessage` when the bytes would not say what the
+    message does (see :mod:`digest.mail.verify`).
     """
     digest = compose_for(store, settings, reader.preferences, now=now)
     if digest.empty and settings.stories.when_empty == "skip":
@@ -153,6 +158,6 @@ def build_digest(
         list_name=settings.newsletter.title,
         date=now,
     )
-    return Outgoing(
-        reader=reader, digest=digest, rendered=rendered, email=email, raw=message_bytes(email)
-    )
+    # Checked as Mailer.send checks it, so the bytes a sender gets are safe to hand over.
+    raw = checked_bytes(email, (reader.to.addr_spec,))
+    return Outgoing(reader=reader, digest=digest, rendered=rendered, email=email, raw=raw)

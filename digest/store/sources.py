@@ -137,4 +137,5 @@ def _state(source: Source, articles: int = 0) -> SourceState:
         last_fetched_at=source.last_fetched_at,
         last_success_at=source.last_success_at,
         articles=articles,
+        created_at=source.created_at,
     )

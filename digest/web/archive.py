@@ -6,6 +6,8 @@ no personal links.
 
 from __future__ import annotations
 
+import re
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -14,9 +16,11 @@ from starlette.routing import Route
 from digest.config import Settings
 from digest.mail.render import Renderer
 from digest.store import Store
-from digest.web.pages import EMAIL_CSP, page
+from digest.web.pages import ARCHIVE_CSP, page
 
 PAGE_SIZE = 50  # editions per page of the list
+# An id the database can hold (ASCII digits only: str.isdigit() takes "²", which int() refuses).
+_EDITION_ID = re.compile(r"[0-9]{1,18}")
 
 
 class Archive:
@@ -36,7 +40,9 @@ class Archive:
     async def archive_list(self, request: Request) -> Response:
         before = request.query_params.get("before", "")
         editions = await run_in_threadpool(
-            self.store.editions, limit=PAGE_SIZE, before=int(before) if before.isdigit() else None
+            self.store.editions,
+            limit=PAGE_SIZE,
+            before=int(before) if _EDITION_ID.fullmatch(before) else None,
         )
         older = editions[-1].id if len(editions) == PAGE_SIZE else None
         zone = self.settings.newsletter.timezone
@@ -53,7 +59,8 @@ class Archive:
         return page(self.renderer, self.settings, "archive", {"editions": rows, "older": older})
 
     async def archive_edition(self, request: Request) -> Response:
-        edition = await run_in_threadpool(self.store.edition, request.path_params["edition"])
+        wanted = request.path_params["edition"]
+        edition = await run_in_threadpool(self.store.edition, wanted) if wanted < 2**63 else None
         if edition is None:
             return page(
                 self.renderer,
@@ -66,4 +73,4 @@ class Archive:
                 },
                 status=404,
             )
-        return HTMLResponse(edition.html, headers={"Content-Security-Policy": EMAIL_CSP})
+        return HTMLResponse(edition.html, headers={"Content-Security-Policy": ARCHIVE_CSP})

@@ -2,17 +2,20 @@
 
 At desktop and phone width, as plain text and as the raw message, with its size
 against Gmail's clipping limit; it reloads when a template changes. Only the
-operator may see it: without an operator token it answers only when the server
-listens on loopback and the request comes from this machine directly; with
-``DIGEST_OPERATOR_TOKEN`` set it asks for the token (``Authorization: Bearer``,
-or once as ``?token=`` which sets a cookie).
+operator may see it, on loopback too (a page elsewhere that rebinds its DNS name
+to this machine must not read subscribers' data): every request needs the
+operator token (``DIGEST_OPERATOR_TOKEN``, or the one ``digest serve`` makes up
+and prints at start), as ``Authorization: Bearer``, or once as ``?token=``, which
+sets a session cookie and redirects to the address without it. The cookie holds
+an HMAC of the token, not the token, so it never reaches the address bar, a log or
+a cache as the token itself. Without a token nobody gets in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -28,10 +31,10 @@ from digest.mail.render import HTML_SIZE_LIMIT, Renderer
 from digest.pipeline.audience import open_audience
 from digest.pipeline.preview import Preview, build_preview
 from digest.store import Store
-from digest.web.pages import EMAIL_CSP, page
-from subscribers.web import is_loopback
+from digest.web.pages import PREVIEW_FRAME_CSP, page
 
 OPERATOR_COOKIE = "digest_operator"
+_SESSION_PURPOSE = b"digest.operator.session.v1"
 View = Literal["desktop", "phone", "text", "raw"]
 VIEWS: tuple[tuple[View, str], ...] = (
     ("desktop", "Desktop"),
@@ -40,29 +43,47 @@ VIEWS: tuple[tuple[View, str], ...] = (
     ("raw", "Raw message"),
 )
 FRAME_WIDTH = {"desktop": 800, "phone": 375}
-_PRIVATE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
 class Operator:
-    """Who may see the operator pages."""
+    """Who may see the operator pages: whoever shows the token, or the cookie made from it.
 
-    listen_host: str
-    token: str
+    ``secure`` marks the cookie Secure (``base_url`` is https). An empty token
+    lets nobody in.
+    """
+
+    token: str = field(repr=False)
+    secure: bool = False
+
+    @property
+    def session(self) -> str:
+        """The session cookie's value: an HMAC of the token for this one purpose."""
+        return hmac.new(self.token.encode("utf-8"), _SESSION_PURPOSE, hashlib.sha256).hexdigest()
+
+    def is_token(self, given: str) -> bool:
+        return bool(self.token) and _same(given, self.token)
 
     def allowed(self, request: Request) -> bool:
-        if self.token:
-            presented = _bearer(request) or request.cookies.get(OPERATOR_COOKIE, "")
-            return hmac.compare_digest(presented.encode("utf-8"), self.token.encode("utf-8"))
-        # No token: this machine only. A request relayed by a proxy on this machine
-        # comes from loopback too, so a forwarding header means "not the operator".
-        client = request.client.host if request.client else ""
-        forwarded = any(h in request.headers for h in ("forwarded", "x-forwarded-for"))
-        return is_loopback(self.listen_host) and is_loopback(client) and not forwarded
+        if not self.token:
+            return False
+        cookie = request.cookies.get(OPERATOR_COOKIE, "")
+        return self.is_token(_bearer(request)) or (bool(cookie) and _same(cookie, self.session))
+
+    def log_in(self, response: Response) -> Response:
+        response.set_cookie(
+            OPERATOR_COOKIE,
+            self.session,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+            path="/operator",
+        )
+        return response
 
 
 def _bearer(request: Request) -> str:
@@ -106,8 +127,9 @@ class OperatorPages:
             "token_error",
             {
                 "heading": "Operators only",
-                "message": "The preview answers on this machine only, or to the operator "
-                "token (DIGEST_OPERATOR_TOKEN).",
+                "message": "The preview answers only to the operator token: open the "
+                "address `digest serve` printed when it started, or the one with the token "
+                "you set in DIGEST_OPERATOR_TOKEN.",
                 "offer_subscribe": False,
             },
             status=403,
@@ -116,21 +138,13 @@ class OperatorPages:
     def _token_login(self, request: Request) -> Response | None:
         """``?token=`` once: set the cookie and drop the token from the address bar."""
         token = request.query_params.get("token")
-        if not token or not self.operator.token:
+        if token is None:
             return None
-        if not hmac.compare_digest(token.encode("utf-8"), self.operator.token.encode("utf-8")):
+        if not self.operator.is_token(token):
             return self.forbidden()
         rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
         response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), 303)
-        response.set_cookie(
-            OPERATOR_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-            path="/operator",
-        )
-        return response
+        return self.operator.log_in(response)
 
     def _preview(self, request: Request) -> Preview:
         email = request.query_params.get("subscriber", "").strip() or None
@@ -180,14 +194,15 @@ class OperatorPages:
             return Response("nothing new\n", status_code=404, media_type="text/plain")
         return HTMLResponse(
             preview.rendered.html,
-            headers={"Content-Security-Policy": EMAIL_CSP, **_PRIVATE_HEADERS},
+            # framed by the preview page; SAMEORIGIN for browsers that know no frame-ancestors
+            headers={"Content-Security-Policy": PREVIEW_FRAME_CSP, "X-Frame-Options": "SAMEORIGIN"},
         )
 
     async def stamp(self, request: Request) -> Response:
         if not self.operator.allowed(request):
             return self.forbidden()
         stamp = await run_in_threadpool(_template_stamp, self.renderer)
-        return JSONResponse({"stamp": stamp}, headers=_PRIVATE_HEADERS)
+        return JSONResponse({"stamp": stamp})
 
 
 def _preview_context(preview: Preview, email: str) -> dict[str, Any]:
