@@ -14,7 +14,15 @@ from starlette.responses import Response
 
 from .tokens import TokenError, TokenRevoked
 from .views import PreferenceError, SubscriberView, UnknownSubscriber
-from .web_forms import Choices, client_ip, form_text, read_form, user_agent
+from .web_forms import (
+    Choices,
+    client_ip,
+    field_problems,
+    form_text,
+    problems_summary,
+    read_form,
+    user_agent,
+)
 from .web_guard import CSRF_FIELD
 from .web_pages import SiteBase
 
@@ -29,6 +37,7 @@ class AccountPages(SiteBase):
         values: Choices,
         *,
         error: str | None = None,
+        errors: dict[str, str] | None = None,
         status: int = 200,
     ) -> Response:
         return self.form_page(
@@ -39,6 +48,7 @@ class AccountPages(SiteBase):
                 "email": subscriber.email,
                 "action": request.url.path,
                 "unsubscribe_url": self.links.url("unsubscribe", subscriber, now=self.clock()),
+                "errors": errors or {},  # each shown next to its field
             },
             error=error,
             status=status,
@@ -79,6 +89,16 @@ class AccountPages(SiteBase):
                 values,
                 error="This form had expired. Please check your choices and save again.",
                 status=403,
+            )
+        problems = field_problems(values, self.audience.preferences, identity=False)
+        if problems:  # every mistake at once, each next to its field
+            return self.preferences_page(
+                request,
+                subscriber,
+                values,
+                error=problems_summary(problems),
+                errors=problems,
+                status=400,
             )
         try:
             updated = await run_in_threadpool(

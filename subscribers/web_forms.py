@@ -102,6 +102,24 @@ class Choices:
         )
 
 
+# What each field is called on the forms, for a message that lists the mistakes.
+FIELD_LABELS = {
+    "email": "Email address",
+    "name": "Name",
+    "sections": "Sections",
+    "frequency": "How often",
+    "weekday": "Day of the week",
+    "send_at": "Send time",
+    "timezone": "Time zone",
+}
+
+
+def problems_summary(problems: dict[str, str]) -> str:
+    """One line that names the fields with a mistake (each is explained next to its field)."""
+    names = ", ".join(FIELD_LABELS.get(field, field) for field in problems)
+    return f"Please correct the field{'s' if len(problems) != 1 else ''} marked below: {names}."
+
+
 # The preferences a form holds, each checked on its own by the audience's rules.
 _PREFERENCE_FIELDS = ("sections", "frequency", "weekday", "send_at", "timezone")
 

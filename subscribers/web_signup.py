@@ -40,6 +40,7 @@ from .addresses import (
 from .tokens import TokenError, TokenRevoked
 from .views import SubscriberView
 from .web_forms import (
+    FIELD_LABELS,
     Choices,
     client_ip,
     field_problems,
@@ -97,6 +98,7 @@ class SignUpPages(SiteBase):
         super().__init__(**parts)
         self.embeds = EmbedOrigins(self.settings.embed_origins)
         self.own_origin = origin_of(self.settings.base_url)
+        self.cap_logged_at = -math.inf
 
     def subscribe_page(
         self,
@@ -116,6 +118,7 @@ class SignUpPages(SiteBase):
                 "detect_timezone": detect_timezone,
                 "action": "/subscribe",
                 "errors": dict(errors or {}),
+                "labels": FIELD_LABELS,
             },
             error=error,
             status=status,
@@ -155,7 +158,14 @@ class SignUpPages(SiteBase):
         cap = self.settings.max_confirmations_per_hour
         wait = await run_in_threadpool(self.audience.confirmation_wait, now, cap)
         if wait:  # over the cap: answered alike for every address, and nothing stored
-            log.warning("sign-ups paused: %d confirmation mails in the last hour", cap)
+            if time.monotonic() - self.cap_logged_at > 60:  # once a minute, not per request
+                self.cap_logged_at = time.monotonic()
+                log.warning(
+                    "sign-ups paused: %d confirmation mails in the last hour "
+                    "([web] max_confirmations_per_hour); next in %d s",
+                    cap,
+                    math.ceil(wait),
+                )
             return self.busy(request, values, via, wait, _FROM_EVERYONE)
         address = normalize_address(values.email)
         if self.address_bucket.take(address_key(address), now.timestamp()):

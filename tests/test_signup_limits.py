@@ -280,3 +280,32 @@ def test_the_form_shows_every_mistake_at_once_next_to_its_field(site: Site) -> N
 def site(tmp_path: Path, mailbox: MailBox) -> Iterator[Site]:
     with Store(f"sqlite:///{tmp_path / 'web.db'}") as store, serve(store, mailbox) as running:
         yield running
+
+
+def test_the_preferences_form_shows_every_mistake_at_once_too(site: Site) -> None:
+    ada = site.add("ada@example.org", confirmed=True)
+    url = site.link("preferences", ada)
+    with site.client() as client:
+        form = client.get(url)
+        found = CSRF.search(form.text)
+        assert found
+        answer = client.post(
+            url,
+            data={
+                "csrf_token": found.group(1),
+                "sections": "Atlantis",
+                "frequency": "hourly",
+                "send_at": "7pm",
+                "timezone": "Europe/Paris",
+            },
+        )
+    assert answer.status_code == 400
+    assert "Please correct the fields marked below: Sections, How often, Send time." in (
+        answer.text
+    )
+    for field in ("sections", "frequency", "send_at"):
+        assert f'id="{field}-error"' in answer.text
+    assert 'id="timezone-error"' not in answer.text
+    assert 'value="7pm"' in answer.text
+    after = site.audience.find("ada@example.org")
+    assert after is not None and after.send_at == ada.send_at
