@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tomllib
@@ -33,6 +32,7 @@ from digest.store import Store
 from tests.conftest import ConfigWriter
 from tests.support.feeds import Item, long_text, rss20
 from tests.support.httpd import LocalHTTPServer
+from tests.support.smtpd import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = Path(digest.__file__).resolve().parent / "samples"
@@ -66,12 +66,6 @@ def program(*argv: str, cwd: Path, module: bool = False) -> subprocess.Completed
     return subprocess.run(
         [*command, *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def table_rows(out: str) -> dict[str, list[str]]:

@@ -46,7 +46,7 @@ from subscribers.service import Audience
 from subscribers.views import SubscriberView
 from tests.conftest import ConfigWriter
 from tests.support.smtpd import Received, SMTPServer, free_port
-from tests.test_subscribers_web import LiveServer
+from tests.support.web import LiveServer, csrf_of
 
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 ADDRESS = "jane@example.org"
@@ -157,9 +157,8 @@ def sign_up(settings: Settings, email: str, name: str) -> tuple[int, str, Audien
         app = create_web_app(store, settings)
         with LiveServer(app, port), httpx.Client(base_url=url, timeout=10) as client:
             form = client.get("/subscribe")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-            assert token, form.text
-            data = {"email": email, "name": name, "sections": "World", "csrf_token": token.group(1)}
+            token = csrf_of(form)
+            data = {"email": email, "name": name, "sections": "World", "csrf_token": token}
             answer = client.post("/subscribe", data=data)
             time.sleep(0.3)  # the background mail, if any, before the server stops
         return answer.status_code, answer.text, app.state.site.state.audience

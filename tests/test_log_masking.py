@@ -10,7 +10,6 @@ goes to a real aiosmtpd, and the assertions are on every log record.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,7 +25,7 @@ from digest.web.app import create_web_app
 from subscribers.addresses import mask_address, mask_addresses, masked_traceback
 from tests.conftest import ConfigWriter
 from tests.support.smtpd import SMTPServer, free_port
-from tests.test_subscribers_web import LiveServer
+from tests.support.web import LiveServer, csrf_of
 
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 ADDRESS = "jane.doe@example.org"
@@ -69,9 +68,8 @@ def sign_up(settings: Settings, caplog: pytest.LogCaptureFixture) -> int:
         app = create_web_app(store, settings)
         with LiveServer(app, port), httpx.Client(base_url=url, timeout=10) as client:
             form = client.get("/subscribe")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-            assert token, form.text
-            data = {"email": ADDRESS, "sections": "World", "csrf_token": token.group(1)}
+            token = csrf_of(form)
+            data = {"email": ADDRESS, "sections": "World", "csrf_token": token}
             answer = client.post("/subscribe", data=data)
             deadline = time.monotonic() + 10  # the mail is tried after the answer
             while time.monotonic() < deadline and not any(

@@ -11,7 +11,6 @@ ASCII (IDNA) form.  Against real aiosmtpd servers, with and without SMTPUTF8.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +31,7 @@ from digest.web.app import create_web_app
 from subscribers.addresses import AddressError, ascii_address, normalize_address
 from tests.conftest import ConfigWriter
 from tests.support.smtpd import free_port
-from tests.test_subscribers_web import LiveServer
+from tests.support.web import LiveServer, csrf_of
 
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 GREEK = "δοκιμή@example.org"
@@ -199,11 +198,10 @@ def test_the_form_refuses_a_non_ascii_local_part(
         app = create_web_app(store, settings)
         with LiveServer(app, port), httpx.Client(base_url=url, timeout=10) as client:
             form = client.get("/subscribe")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-            assert token, form.text
+            token = csrf_of(form)
             answer = client.post(
                 "/subscribe",
-                data={"email": GREEK, "sections": "World", "csrf_token": token.group(1)},
+                data={"email": GREEK, "sections": "World", "csrf_token": token},
             )
     assert answer.status_code == 400
     assert SAYS in answer.text

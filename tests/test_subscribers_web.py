@@ -6,7 +6,6 @@ import asyncio
 import base64
 import hashlib
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +22,6 @@ import aiosmtplib
 import httpx
 import jinja2
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from sqlalchemy.orm import sessionmaker
 
@@ -39,6 +37,8 @@ from subscribers.web import (
     check_secret,
     create_app,
 )
+from tests.support.smtpd import free_port
+from tests.support.web import CSRF, LiveServer, csrf_of
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -54,12 +54,6 @@ TEMPLATES = jinja2.Environment(
 
 def render(name: str, context: Mapping[str, Any]) -> str:
     return TEMPLATES.get_template(name).render(context)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Clock:
@@ -142,37 +136,6 @@ def mail_sender(port: int) -> Callable[[str, SubscriberView, Mapping[str, str]],
     return send_mail
 
 
-class LiveServer:
-    """uvicorn serving an app on a free loopback port, in a thread."""
-
-    def __init__(self, app: Any, port: int) -> None:
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            loop="asyncio",
-            http="h11",
-            ws="none",
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @dataclass
 class Site:
     url: str
@@ -246,15 +209,6 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def site(sqlite_store: Store, mailbox: MailBox) -> Iterator[Site]:
     with serve(sqlite_store, mailbox) as running:
         yield running
-
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = CSRF.search(page.text)
-    assert found, page.text
-    return found.group(1)
 
 
 def sign_up(client: httpx.Client, email: str, **fields: Any) -> httpx.Response:

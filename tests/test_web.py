@@ -37,8 +37,9 @@ from digest.records import EditionData
 from digest.store import Store
 from digest.web.app import create_web_app
 from tests.conftest import ConfigWriter
+from tests.support.smtpd import free_port
+from tests.support.web import LiveServer, csrf_of
 from tests.test_render import make_digest
-from tests.test_subscribers_web import LiveServer, free_port
 
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 OPERATOR_TOKEN = "operator-token-0123456789abcdef"
@@ -228,13 +229,11 @@ def test_sign_up_through_the_site_sends_the_real_confirmation_and_welcome_mails(
     with running_site(site_config) as site, site.client() as client:
         form = client.get("/subscribe")
         assert form.status_code == 200
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert csrf, form.text
         answer = client.post(
             "/subscribe",
             data={
                 "email": "reader@example.net",
-                "csrf_token": csrf.group(1),
+                "csrf_token": csrf_of(form),
                 "sections": "Science",
                 "frequency": "daily",
                 "send_at": "07:30",
